@@ -1,0 +1,99 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, redirect, send_from_directory, url_for
+from flask_login import current_user
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import load_config
+from app.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=None)
+    load_config(app, config)
+    _require_keys(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                      "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
+    ])
+    WTFormsHelpers(app)
+
+    import panels
+    import workflows.models  # noqa: F401  (registers the engine's tables)
+    from app import api, auth, cases, cli, errors, meetings, security
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(meetings.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply
+    panels.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    _register_assets(app)
+    return app
+
+
+def _require_keys(app: Flask) -> None:
+    missing = [k for k in ("SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY") if not app.config.get(k)]
+    if missing:
+        raise RuntimeError(
+            f"Missing configuration: {', '.join(missing)}. Set them in instance/config.py or the environment "
+            "(`make instance/config.py` writes fresh random keys for local use).")
+
+
+def _register_assets(app: Flask) -> None:
+    from app.access import policy
+
+    @app.get("/assets/<path:filename>")
+    @policy("public")
+    def assets(filename: str):
+        """Serve GOV.UK Frontend fonts, images, CSS and JS from the npm package installed at set-up."""
+        for folder in (ASSETS / "assets", ASSETS):
+            if (folder / filename).is_file():
+                return send_from_directory(folder, filename, max_age=3600)
+        return send_from_directory(ROOT / "templates" / "static", filename, max_age=3600)
+
+    @app.get("/")
+    @policy("public")
+    def index():
+        """Send people to their starting page."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for("cases.index"))
+
+    @app.context_processor
+    def inject_user():
+        return {"actor": g.get("actor")}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Make SQLite durable and strict: WAL, full sync, foreign keys, a busy timeout."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

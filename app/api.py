@@ -1,0 +1,130 @@
+"""JSON API v1: the same services, access policy and audit as the pages, with bearer tokens."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from app import audit
+from app.access import actor, load_case, may_update_action, policy
+from app.agenda import agenda_cases, meetings_for, update_action
+from app.api_schema import ACTION_UPDATE, EVENT, field_errors
+from app.casework import detail, refer, summary, take_step
+from app.extensions import db
+from app.models import Action, Meeting
+from app.openapi import document
+from app.timeutil import today
+from workflows import Invalid
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_BODY = 256 * 1024
+
+
+def _panels():
+    return current_app.extensions["panels"]
+
+
+def _body(schema: dict) -> dict:
+    if request.content_length and request.content_length > MAX_BODY:
+        abort(413)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
+    errors = field_errors(schema, body)
+    if errors:
+        raise Invalid(errors)
+    return body
+
+
+@bp.post("/referrals")
+@policy("case_work")
+def create_referral():
+    """Make a referral to a panel."""
+    if request.content_length and request.content_length > MAX_BODY:
+        abort(413)
+    case = refer(_panels(), request.get_json(silent=True), actor())
+    db.session.commit()
+    response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
+                        "is_repeat": case.is_repeat})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    return response
+
+
+@bp.get("/cases/<int:case_id>")
+@policy("case_work")
+def get_case(case_id: int):
+    """Show a case as the caller may see it, with the events they may fire now."""
+    case = load_case(actor(), case_id)
+    body = detail(actor(), case, _panels()[case.panel].describe)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/cases/<int:case_id>/events")
+@policy("case_work")
+def fire_event(case_id: int):
+    """Fire a workflow event on a case."""
+    body = _body(EVENT)
+    case = load_case(actor(), case_id, action="case.read_for_change")
+    take_step(actor(), case, body["event"], version=body["version"],
+              occurred_on=date.fromisoformat(body["occurred_on"]) if "occurred_on" in body else None,
+              reason=body.get("reason"), data=body.get("data") or {})
+    db.session.commit()
+    return jsonify(summary(case))
+
+
+@bp.post("/cases/<int:case_id>/actions/<int:action_id>")
+@policy("case_work")
+def update_case_action(case_id: int, action_id: int):
+    """Update the status of an action on a case."""
+    body = _body(ACTION_UPDATE)
+    case = load_case(actor(), case_id, action="case.action_update")
+    action = db.session.get(Action, action_id)
+    if action is None or action.case_id != case.id:
+        abort(404)
+    if not may_update_action(actor(), case, action):
+        abort(404)
+    if body["version"] != action.version:
+        return jsonify({"error": "conflict", "message": "The action has changed since you loaded it."}), 409
+    update_action(action, body["status"], today())
+    db.session.commit()
+    return jsonify({"id": action.id, "status": action.status, "version": action.version})
+
+
+@bp.get("/meetings")
+@policy("case_work")
+def list_meetings():
+    """List the meetings the caller coordinates or sits on."""
+    meetings = db.session.scalars(meetings_for(actor()).order_by(Meeting.starts_at.desc())).all()
+    return jsonify({"meetings": [_meeting(m) for m in meetings]})
+
+
+@bp.get("/meetings/<int:meeting_id>/agenda")
+@policy("case_work")
+def meeting_agenda(meeting_id: int):
+    """Show a meeting's agenda in discussion order."""
+    meeting = db.session.scalar(meetings_for(actor()).where(Meeting.id == meeting_id))
+    if meeting is None:
+        abort(404)
+    items = []
+    for case in agenda_cases(meeting):
+        items.append({**summary(case), "actions": [
+            {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
+            for a in case.actions]})
+        audit.record("case.agenda_listed", case_id=case.id)
+    db.session.commit()
+    return jsonify({"meeting": _meeting(meeting), "items": items})
+
+
+def _meeting(m: Meeting) -> dict:
+    return {"id": m.id, "panel": m.panel, "starts_at": m.starts_at.isoformat(), "cutoff_at": m.cutoff_at.isoformat(),
+            "duration_minutes": m.duration_minutes, "venue": m.venue}
+
+
+@bp.get("/openapi.json")
+@policy("public")
+def openapi():
+    """Publish the OpenAPI 3.1 document."""
+    return jsonify(document(_panels()))
+

@@ -1,0 +1,65 @@
+"""Append-only audit trail of every read, change and export of case data.
+
+Rows are added to the caller's session, so they commit (or fail) with the change they describe.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import g, has_request_context
+from flask_login import current_user
+from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_case_id_occurred_at", "case_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str | None] = mapped_column(String(32))
+    #: The case id asked for; not a foreign key, because refused requests for unknown ids are audited too.
+    case_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(64))
+    #: Machine-readable detail: triggers, states, counts. Never names, addresses or narrative.
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(8), default="web")
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper, connection, target):
+    raise RuntimeError("audit events are append-only")
+
+
+def request_id() -> str | None:
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        g.request_id = str(uuid.uuid4())
+    return g.request_id
+
+
+def record(action: str, *, case_id: int | None = None, detail: str = "", user=None) -> AuditEvent:
+    """Add an audit row for the acting user to the current transaction."""
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    row = AuditEvent(
+        action=action,
+        case_id=case_id,
+        detail=detail[:500],
+        user_id=getattr(user, "id", None),
+        agency_id=getattr(user, "agency_id", None),
+        role=getattr(user, "role", None),
+        request_id=request_id(),
+        channel=g.get("channel", "web") if has_request_context() else "system",
+    )
+    db.session.add(row)
+    return row

@@ -1,0 +1,186 @@
+"""Case pages shared by every panel: lists, the case page with its timeline, workflow steps, actions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+from sqlalchemy import func, select
+from wtforms import HiddenField, RadioField
+from wtforms.validators import InputRequired
+
+from app import audit
+from app.access import actor, coordinates, load_case, may_update_action, policy, visible_cases
+from app.agenda import listed_meeting, update_action
+from app.casework import context_for, take_step
+from app.extensions import db
+from app.forms import (
+    DateField,
+    FlaskForm,
+    GovDateInput,
+    GovSubmitInput,
+    GovTextArea,
+    Length,
+    Optional,
+    SubmitField,
+    TextAreaField,
+)
+from app.models import Action, Case
+from app.timeutil import today
+from workflows import Invalid, WorkflowError, available_steps, history
+
+bp = Blueprint("cases", __name__)
+
+STATE_FILTERS = ("open", "closed", "all")
+CLOSED_STATES = ("closed", "declined", "expired", "transferred")
+
+
+class StepForm(FlaskForm):
+    """What every step asks for; panels subclass it for steps that need more."""
+
+    version = HiddenField()
+    occurred_on = DateField("Date it happened", widget=GovDateInput(), format="%d %m %Y", validators=[Optional()],
+                            description="For example, 27 3 2026. Leave blank for today.")
+    reason = TextAreaField("Reason", widget=GovTextArea(), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def step_data(self) -> dict:
+        """The step's own data for the engine (none for a plain step)."""
+        return {}
+
+    def apply_errors(self, errors: dict[str, str]) -> None:
+        """Show the engine's field errors ("actions.0.text") on this form's fields ("actions_0_text")."""
+        show_errors(self, errors)
+
+
+def show_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = None) -> None:
+    """Attach service-layer field errors to a form's fields, or to the form when no field matches."""
+    for key, message in errors.items():
+        name = (aliases or {}).get(key) or key.replace(".", "_")
+        field = form._fields.get(name) or form._fields.get(key.split(".")[-1])
+        if field is None:
+            form.form_errors.append(message)
+        else:
+            field.errors = [*list(field.errors or []), message]
+
+
+class ActionForm(FlaskForm):
+    version = HiddenField()
+    status = RadioField("Status", widget=GovRadioInput(), validators=[InputRequired("Choose a status")],
+                        choices=[("open", "Open"), ("complete", "Complete"), ("not_done", "Not done")])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+def _panel(case: Case):
+    return current_app.extensions["panels"][case.panel]
+
+
+@bp.get("/cases")
+@policy("case_work")
+def index():
+    """List the cases the person may see, newest first."""
+    user = actor()
+    status = request.args.get("status", "open")
+    if status not in STATE_FILTERS:
+        status = "open"
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(1, min(page, 10_000))
+    stmt = visible_cases(user)
+    if status == "open":
+        stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
+    elif status == "closed":
+        stmt = stmt.where(Case.state.in_(CLOSED_STATES))
+    size = int(current_app.config["PAGE_SIZE"])
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    cases = db.session.scalars(stmt.order_by(Case.referred_on.desc(), Case.id.desc())
+                               .limit(size).offset((page - 1) * size)).all()
+    audit.record("case.list", detail=f"status={status} page={page} shown={len(cases)}")
+    db.session.commit()
+    return render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
+                           panels=current_app.extensions["panels"])
+
+
+@bp.get("/cases/<int:case_id>")
+@policy("case_work")
+def show(case_id: int):
+    """Show a case: its details, timeline, actions and the steps the person may take."""
+    user = actor()
+    case = load_case(user, case_id)
+    ctx = context_for(user, case)
+    steps = available_steps(case, ctx)
+    response = render_template("cases/show.html", case=case, panel=_panel(case), steps=steps,
+                               timeline=history(case.id), meeting=listed_meeting(case),
+                               can_update=lambda a: may_update_action(user, case, a))
+    db.session.commit()
+    return response
+
+
+@bp.route("/cases/<int:case_id>/steps/<trigger>", methods=["GET", "POST"])
+@policy("case_work")
+def step(case_id: int, trigger: str):
+    """Ask for what a step needs, then take it."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    panel = _panel(case)
+    wf_step = panel.workflow.step(trigger)
+    if wf_step is None or case.state not in wf_step.source:
+        abort(404)
+    form_class = panel.step_forms.get(trigger, StepForm)
+    form = form_class()
+    if hasattr(form, "prepare"):
+        form.prepare(case)
+    if request.method == "GET":
+        form.version.data = case.version
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+            take_step(user, case, trigger, version=version, occurred_on=form.occurred_on.data,
+                      reason=form.reason.data, data=form.step_data())
+            db.session.commit()
+            flash(f"{wf_step.label}: done. The case is now {case.state.replace('_', ' ')}.")
+            return redirect(url_for("cases.show", case_id=case.id))
+        except Invalid as exc:
+            db.session.rollback()
+            form.apply_errors(exc.errors)
+        except WorkflowError as exc:
+            db.session.rollback()
+            if exc.status == 409:
+                return render_template("error.html", status=409, title="Someone else changed this case",
+                                       message=str(exc)), 409
+            form.form_errors.append(str(exc))
+        case = load_case(user, case_id, action="")
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    response = render_template("cases/step.html", case=case, step=wf_step, form=form,
+                               is_coordinator=coordinates(user, case.panel)), status
+    db.session.commit()
+    return response
+
+
+@bp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["GET", "POST"])
+@policy("case_work")
+def action(case_id: int, action_id: int):
+    """Update an action's status (its owning agency or the coordinator)."""
+    user = actor()
+    case = load_case(user, case_id, action="case.action_update")
+    item = db.session.get(Action, action_id)
+    if item is None or item.case_id != case.id or not may_update_action(user, case, item):
+        abort(404)
+    form = ActionForm(obj=item if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        if str(item.version) != (form.version.data or ""):
+            db.session.rollback()
+            return render_template("error.html", status=409, title="Someone else changed this action",
+                                   message="Reload the case to see the latest status, then try again."), 409
+        update_action(item, form.status.data, today())
+        db.session.commit()
+        flash("Action updated.")
+        return redirect(url_for("cases.show", case_id=case.id))
+    if request.method == "POST":
+        status = 422
+    response = render_template("cases/action.html", case=case, item=item, form=form), status
+    db.session.commit()
+    return response
+
+

@@ -1,0 +1,69 @@
+"""Configuration: safe defaults, then instance/config.py, then the environment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Defaults for every setting. Local rules (thresholds, timescales) are settings, not literals in code.
+DEFAULTS: dict[str, object] = {
+    "ENV_NAME": "development",
+    "SECRET_KEY": None,
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in by load_config (instance/panels.db)
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Data keys: "id:base64key,id2:base64key"; the first is the primary unless DATA_KEY_PRIMARY names one.
+    "DATA_KEYS": None,
+    "DATA_KEY_PRIMARY": None,
+    # Root key for blind indexes (base64, 32 bytes); one derived key per purpose.
+    "BLIND_INDEX_KEY": None,
+    "BLIND_INDEX_BITS": 32,
+    # Argon2id cost (OWASP minimum is 19 MiB, t=2, p=1; these defaults are above it).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 1,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (production guard, issue 3)
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "REMEMBER_COOKIE_DURATION": 0,
+    "PAGE_SIZE": 50,
+    "SCHEDULER_SWEEP_SECONDS": 300,
+    # MARAC local rules (reference/domain-workflows.md section 1).
+    "MARAC_VISIBLE_HIGH_RISK_SCORE": 14,
+    "MARAC_ESCALATION_INCIDENTS": 3,
+    "MARAC_REPEAT_MONTHS": 12,
+    "MARAC_TRIAGE_MODEL": "full_marac",  # full_marac | actions_only_allowed
+}
+
+ENV_OVERRIDES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "DATA_KEYS": "DATA_KEYS",
+    "DATA_KEY_PRIMARY": "DATA_KEY_PRIMARY",
+    "BLIND_INDEX_KEY": "BLIND_INDEX_KEY",
+    "APP_ENV": "ENV_NAME",
+    "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",
+}
+
+
+def load_config(app, overrides: dict | None) -> None:
+    """Apply defaults, the instance file, the environment and test overrides, in that order."""
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, key in ENV_OVERRIDES.items():
+        if os.environ.get(env_name):
+            app.config[key] = os.environ[env_name]
+    if overrides:
+        app.config.update(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'panels.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def normalise_database_url(url: str) -> str:
+    """Point postgres URLs at psycopg 3, whichever spelling the operator used."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,177 @@
+"""Field encryption (AES-256-GCM with associated data and key ids) and blind indexes.
+
+A stored value looks like ``v1:<key id>:<base64(nonce || ciphertext)>``. The associated data binds it to
+``table|column|row uid|key id`` so a ciphertext copied to another row or column fails to decrypt.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+PREFIX = "v1"
+
+
+class KeyError_(Exception):
+    """A data key is missing or malformed."""
+
+
+class DecryptionFailed(Exception):
+    """A ciphertext did not authenticate under its key and associated data."""
+
+
+def new_key() -> str:
+    """Return a fresh random 256-bit key, base64-encoded for configuration."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def _decode_key(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except ValueError as exc:
+        raise KeyError_("a key is not valid base64") from exc
+    if len(raw) != 32:
+        raise KeyError_("every key must be 32 bytes (AES-256)")
+    return raw
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """AES-GCM data keys by id; new values are written under the primary key."""
+
+    keys: dict[str, bytes]
+    primary: str
+
+    @classmethod
+    def from_config(cls, spec: str | None, primary: str | None = None) -> Keyring:
+        if not spec:
+            raise KeyError_("DATA_KEYS is not set")
+        keys: dict[str, bytes] = {}
+        for part in spec.split(","):
+            key_id, sep, material = part.strip().partition(":")
+            if not sep or not key_id or ":" in material:
+                raise KeyError_("DATA_KEYS must look like 'id:base64key,id2:base64key'")
+            keys[key_id] = _decode_key(material)
+        primary = primary or next(iter(keys))
+        if primary not in keys:
+            raise KeyError_(f"primary data key {primary!r} is not in DATA_KEYS")
+        return cls(keys, primary)
+
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        key_id = self.primary
+        nonce = os.urandom(12)
+        sealed = AESGCM(self.keys[key_id]).encrypt(nonce, plaintext.encode(), _aad(context, key_id))
+        return f"{PREFIX}:{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str, *, context: str) -> str:
+        version, key_id, body = _split(stored)
+        if key_id not in self.keys:
+            raise DecryptionFailed(f"data key {key_id!r} is not configured")
+        raw = base64.b64decode(body)
+        try:
+            return AESGCM(self.keys[key_id]).decrypt(raw[:12], raw[12:], _aad(context, key_id)).decode()
+        except InvalidTag as exc:
+            raise DecryptionFailed("ciphertext does not match its key or place") from exc
+
+    def key_id_of(self, stored: str) -> str:
+        return _split(stored)[1]
+
+
+def _split(stored: str) -> tuple[str, str, str]:
+    parts = stored.split(":", 2)
+    if len(parts) != 3 or parts[0] != PREFIX:
+        raise DecryptionFailed("not a recognised ciphertext")
+    return parts[0], parts[1], parts[2]
+
+
+def _aad(context: str, key_id: str) -> bytes:
+    return f"{context}|{key_id}".encode()
+
+
+def keyring() -> Keyring:
+    """Return the application's keyring (built once per app)."""
+    ring = current_app.extensions.get("keyring")
+    if ring is None:
+        ring = Keyring.from_config(current_app.config["DATA_KEYS"], current_app.config["DATA_KEY_PRIMARY"])
+        current_app.extensions["keyring"] = ring
+    return ring
+
+
+#: Every (model class, attribute name) holding an encrypted value, for key rotation.
+ENCRYPTED_FIELDS: list[tuple[type, str]] = []
+
+
+class EncryptedField:
+    """Descriptor that keeps ``<name>_ct`` encrypted and shows the plaintext as ``<name>``.
+
+    The associated data needs the row's ``uid``, which is why this is a descriptor and not a column type.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.storage = f"{name}_ct"
+        self.table = owner.__tablename__
+        ENCRYPTED_FIELDS.append((owner, name))
+
+    def context(self, obj) -> str:
+        return f"{self.table}|{self.storage}|{obj.uid}"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        stored = getattr(obj, self.storage)
+        return None if stored is None else keyring().decrypt(stored, context=self.context(obj))
+
+    def __set__(self, obj, value: str | None) -> None:
+        if getattr(obj, "uid", None) is None:
+            obj.uid = str(uuid.uuid4())
+        stored = None if value is None else keyring().encrypt(str(value), context=self.context(obj))
+        setattr(obj, self.storage, stored)
+
+    def reencrypt(self, obj, ring: Keyring) -> bool:
+        """Rewrite the value under the primary key; return whether anything changed."""
+        stored = getattr(obj, self.storage)
+        if stored is None or ring.key_id_of(stored) == ring.primary:
+            return False
+        plain = ring.decrypt(stored, context=self.context(obj))
+        setattr(obj, self.storage, ring.encrypt(plain, context=self.context(obj)))
+        return True
+
+
+# --- blind indexes -------------------------------------------------------------------------------
+
+def normalise(value: str) -> str:
+    """Fold case, accents, spacing and punctuation so spelling variants of a name match."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in stripped.casefold() if ch.isalnum())
+
+
+def _index_key(purpose: str) -> bytes:
+    cache = current_app.extensions.setdefault("blind_index_keys", {})
+    if purpose not in cache:
+        root_text = current_app.config.get("BLIND_INDEX_KEY")
+        if not root_text:
+            raise KeyError_("BLIND_INDEX_KEY is not set")
+        cache[purpose] = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
+        ).derive(_decode_key(root_text))
+    return cache[purpose]
+
+
+def blind_index(purpose: str, *parts: str) -> str:
+    """Return a truncated HMAC-SHA256 over the normalised parts, keyed for this purpose only."""
+    message = "\x1f".join(normalise(p) for p in parts).encode()
+    digest = hmac.new(_index_key(purpose), message, hashlib.sha256).hexdigest()
+    bits = int(current_app.config.get("BLIND_INDEX_BITS", 32))
+    return digest[: max(4, bits // 4)]

@@ -1,0 +1,171 @@
+"""The synthetic demo partnership: agencies, a user of every role, MARAC cases in every state, meetings.
+
+Every person here is invented by Faker (en_GB) from a fixed seed. Never load this into production:
+the production guard refuses to start while demo users exist.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, time, timedelta
+
+from faker import Faker
+from flask import current_app
+
+from app.agenda import create_meeting
+from app.casework import refer, take_step
+from app.extensions import db
+from app.models import Action, Agency, Membership, User
+from app.passwords import hash_password
+from app.timeutil import utcnow
+from workflows.deadlines import sweep_due
+
+DEMO_PASSWORD = "demo-only-password-2026"
+DEMO_DOMAIN = "demo.invalid"
+AGENCIES = [
+    ("POLICE", "Northshire Police", "police"),
+    ("COUNCIL", "Northshire Council Community Safety", "council"),
+    ("CSC", "Northshire Children's Social Care", "children_social_care"),
+    ("HEALTH", "Northshire NHS Trust", "health"),
+    ("HOUSING", "Northshire Homes", "housing"),
+    ("PROBATION", "Probation Service North", "probation"),
+    ("IDVA", "Northshire IDVA Service", "idva"),
+]
+#: email local part, agency, role, panels
+USERS = [
+    ("practitioner", "POLICE", "practitioner", ()),
+    ("idva", "IDVA", "practitioner", ()),
+    ("coordinator", "COUNCIL", "coordinator", ("marac",)),
+    ("member.health", "HEALTH", "panel_member", ("marac",)),
+    ("member.housing", "HOUSING", "panel_member", ("marac",)),
+    ("analyst", "COUNCIL", "analyst", ()),
+    ("admin", "COUNCIL", "admin", ()),
+]
+NEIGHBOURHOODS = ("Riverside", "Hillcrest", "Old Town", "Northgate", "Meadowbank")
+
+
+def demo_email(local: str) -> str:
+    return f"{local}@{DEMO_DOMAIN}"
+
+
+def _referral(fake: Faker, rng: random.Random, referred_on, *, high_risk: bool) -> dict:
+    yes_count = rng.randint(14, 20) if high_risk else rng.randint(6, 12)
+    order = rng.sample(range(1, 25), 24)
+    answers = {f"q{i}": ("yes" if pos < yes_count else rng.choice(("no", "unknown"))) for pos, i in enumerate(order)}
+    details = {
+        "dash": answers,
+        "routes": ["visible_high_risk"] if high_risk else ["professional_judgement"],
+        "children_in_household": rng.randint(0, 3),
+        "neighbourhood": rng.choice(NEIGHBOURHOODS),
+        "safe_contact": f"Mobile {fake.phone_number()}, weekdays before 3pm only",
+        "perpetrator": {"forename": fake.first_name_male(), "surname": fake.last_name(),
+                        "date_of_birth": fake.date_of_birth(minimum_age=20, maximum_age=60).isoformat()},
+    }
+    if not high_risk:
+        details["professional_judgement_reasons"] = fake.paragraph(nb_sentences=3)
+    return {"panel": "marac", "referred_on": referred_on.isoformat(),
+            "subject": {"forename": fake.first_name_female(), "surname": fake.last_name(),
+                        "date_of_birth": fake.date_of_birth(minimum_age=18, maximum_age=70).isoformat(),
+                        "address": fake.address().replace("\n", ", ")},
+            "details": details}
+
+
+def load(seed: int = 2026) -> None:
+    """Create the demo partnership (commits)."""
+    fake, rng = Faker("en_GB"), random.Random(seed)
+    fake.seed_instance(seed)
+    agencies = {code: Agency(code=code, name=name, kind=kind) for code, name, kind in AGENCIES}
+    db.session.add_all(agencies.values())
+    hashed = hash_password(DEMO_PASSWORD)
+    people = {}
+    for local, agency, role, panels in USERS:
+        user = User(email=demo_email(local), display_name=fake.name(), agency=agencies[agency], role=role,
+                    password_hash=hashed, memberships=[Membership(panel=p, role=role) for p in panels])
+        db.session.add(user)
+        people[local] = user
+    db.session.flush()
+
+    now = utcnow()
+    today = now.date()
+    coordinator, referrers = people["coordinator"], [people["practitioner"], people["idva"]]
+
+    def at(days: int, hour: int = 10) -> datetime:
+        return datetime.combine(today + timedelta(days=days), time(hour))
+
+    meetings = {
+        "old": create_meeting("marac", at(-400), at(-407, 17), 180, "Civic Centre, Room 2", coordinator),
+        "past": create_meeting("marac", at(-14), at(-21, 17), 180, "Civic Centre, Room 2", coordinator),
+        "coming": create_meeting("marac", at(14), at(7, 17), 180, "Online (link sent with the agenda)",
+                                 coordinator),
+    }
+    db.session.flush()
+
+    def new_case(days_ago: int, high_risk: bool = True):
+        referrer = rng.choice(referrers)
+        return refer(current_app.extensions["panels"],
+                     _referral(fake, rng, today - timedelta(days=days_ago), high_risk=high_risk), referrer, now)
+
+    def step(case, trigger, days_ago: int, **kw):
+        take_step(coordinator, case, trigger, version=None, occurred_on=today - timedelta(days=days_ago), **kw)
+
+    def actions(meeting_day_offset: int, count: int = 2):
+        codes = ["IDVA", "POLICE", "CSC", "HOUSING", "HEALTH"]
+        due = today + timedelta(days=meeting_day_offset + 28)
+        return [{"owner_agency": rng.choice(codes), "text": fake.sentence(nb_words=10), "due_on": due.isoformat()}
+                for _ in range(count)]
+
+    # received (two, one a professional-judgement referral)
+    new_case(2)
+    new_case(1, high_risk=False)
+    # returned and declined
+    step(new_case(6), "send_back", 5, reason="Please add the perpetrator's date of birth and the children's ages.")
+    step(new_case(8, high_risk=False), "decline", 7,
+         reason="Below the MARAC threshold. Signposted to the IDVA outreach service.")
+    # accepted, listed on the coming meeting, and in research
+    step(new_case(4), "accept", 3)
+    for days in (5, 6):
+        case = new_case(days)
+        step(case, "accept", days - 1)
+        step(case, "list", days - 1, data={"meeting_id": meetings["coming"].id})
+        if days == 6:
+            step(case, "circulate", 1)
+    # heard at the past meeting with open actions
+    for days in (30, 25):
+        case = new_case(days)
+        step(case, "accept", days - 1)
+        step(case, "list", days - 2, data={"meeting_id": meetings["past"].id})
+        step(case, "circulate", 20)
+        step(case, "hear", 14, data={"actions": actions(-14)})
+    # closed (flag running) at the past meeting
+    case = new_case(28)
+    step(case, "accept", 27)
+    step(case, "list", 26, data={"meeting_id": meetings["past"].id})
+    step(case, "hear", 14, data={"actions": actions(-14, 1)})
+    _complete_actions(case, today - timedelta(days=3))
+    step(case, "close", 2)
+    # transferred
+    case = new_case(10)
+    step(case, "accept", 9)
+    step(case, "transfer", 8, reason="Victim moved to another area; referred to that area's MARAC.")
+    # closed over 12 months ago: the sweep expires its repeat flag
+    case = new_case(420)
+    step(case, "accept", 418)
+    step(case, "list", 417, data={"meeting_id": meetings["old"].id})
+    step(case, "hear", 400, data={"actions": actions(-400, 1)})
+    _complete_actions(case, today - timedelta(days=395))
+    step(case, "close", 390)
+    db.session.commit()
+    sweep_due(now)
+    db.session.commit()
+
+
+def _complete_actions(case, on) -> None:
+    db.session.flush()
+    for action in db.session.query(Action).filter(Action.case_id == case.id):
+        action.status, action.completed_on = "complete", on
+
+
+def print_sign_ins(echo) -> None:
+    echo("")
+    echo("Demo sign-ins (synthetic people only), password for all: " + DEMO_PASSWORD)
+    for local, agency, role, panels in USERS:
+        echo(f"  {role:<13} {demo_email(local):<32} {agency}{' ' + ','.join(panels) if panels else ''}")

@@ -1,0 +1,63 @@
+"""Error pages and JSON errors: no request ever reaches the person as a bare 500."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from workflows import WorkflowError
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "Bad request", 401: "Sign in required", 403: "You cannot do that", 404: "Page not found",
+          405: "Method not allowed", 409: "Someone else changed this", 413: "Too large",
+          422: "There is a problem", 500: "Sorry, there is a problem with the service"}
+
+
+def wants_json() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def respond(status: int, message: str, **extra):
+    if wants_json():
+        body = {"error": TITLES.get(status, "error").lower().replace(" ", "_"), "message": message, **extra}
+        return jsonify(body), status
+    return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
+                           message=message), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        db.session.rollback()
+        return respond(400, "The form had expired or was not sent from this service. Go back and try again.")
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc):
+        db.session.rollback()
+        return respond(409, "Someone else saved a change to this first. Reload the page to see it, then try again.")
+
+    @app.errorhandler(WorkflowError)
+    def workflow_error(exc):
+        db.session.rollback()
+        extra = {}
+        if hasattr(exc, "errors"):
+            extra["errors"] = exc.errors
+        if hasattr(exc, "reasons"):
+            extra["reasons"] = exc.reasons
+        return respond(exc.status, str(exc), **extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        db.session.rollback()
+        return respond(exc.code or 500, exc.description or TITLES.get(exc.code, "Error"))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.endpoint)
+        return respond(500, "Try again later. Nothing you sent was saved.")

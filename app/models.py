@@ -1,0 +1,218 @@
+"""Models shared by every panel: agencies, people who use the system, subjects, cases, meetings, actions."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.crypto import EncryptedField
+from app.extensions import db
+from app.timeutil import utcnow
+
+AGENCY_KINDS = (
+    "police", "council", "children_social_care", "adult_social_care", "health", "housing", "probation",
+    "youth_justice", "education", "fire", "idva", "other",
+)
+#: Global roles. Coordinators and panel members also hold a Membership per panel.
+ROLES = ("practitioner", "coordinator", "panel_member", "analyst", "admin")
+PANEL_ROLES = ("coordinator", "panel_member")
+#: Roles that may make referrals (analysts and admins never touch case data).
+CASE_ROLES = ("practitioner", "coordinator", "panel_member")
+ACTION_STATUSES = ("open", "complete", "not_done")
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: Bumped on sign-out, disablement and credential change: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                         lazy="selectin")
+
+    # Flask-Login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_enabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def panels_as(self, role: str) -> frozenset[str]:
+        return frozenset(m.panel for m in self.memberships if m.role == role)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Membership(db.Model):
+    """A user's seat on a panel, as its coordinator or as a member."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "panel", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    panel: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    is_revoked: Mapped[bool] = mapped_column(default=False)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Subject(db.Model):
+    """A person a case is about (victim, perpetrator, applicant). Identifying fields are encrypted."""
+
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    forename_ct: Mapped[str | None] = mapped_column(Text)
+    surname_ct: Mapped[str | None] = mapped_column(Text)
+    date_of_birth_ct: Mapped[str | None] = mapped_column(Text)
+    address_ct: Mapped[str | None] = mapped_column(Text)
+    #: Compound blind index over normalised forename + surname + date of birth (never a single field).
+    match_index: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    forename = EncryptedField()
+    surname = EncryptedField()
+    date_of_birth = EncryptedField()
+    address = EncryptedField()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.forename or ''} {self.surname or ''}".strip()
+
+
+class Case(db.Model):
+    """What every panel's case shares; plain columns carry everything a measure counts."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_panel_state", "panel", "state"),
+        Index("ix_cases_panel_referred_on", "panel", "referred_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    panel: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    referred_on: Mapped[date]
+    closed_on: Mapped[date | None]
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    source_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    neighbourhood: Mapped[str | None] = mapped_column(String(80))
+    #: Agenda priority set by the panel (MARAC: the DASH score); higher is discussed earlier.
+    priority: Mapped[int] = mapped_column(default=0)
+    is_repeat: Mapped[bool] = mapped_column(default=False)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    subject: Mapped[Subject] = relationship(foreign_keys=[subject_id])
+    referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
+    source_agency: Mapped[Agency] = relationship(foreign_keys=[source_agency_id])
+    actions: Mapped[list[Action]] = relationship(back_populates="case", order_by="Action.id")
+
+    __mapper_args__ = {"polymorphic_on": "panel", "version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        """Return the case reference shown to people (no personal data)."""
+        return f"{self.panel.upper()}-{self.id:06d}"
+
+
+class Meeting(db.Model):
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_panel_starts_at", "panel", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    cutoff_at: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(default=180)
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[MeetingMember]] = relationship(cascade="all, delete-orphan")
+    items: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MeetingMember(db.Model):
+    """A panel member invited to a meeting: they may open the cases on its agenda."""
+
+    __tablename__ = "meeting_members"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    case: Mapped[Case] = relationship()
+
+
+class Action(db.Model):
+    """Something an agency agreed to do for a case, with a due date and status."""
+
+    __tablename__ = "actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    text_ct: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    completed_on: Mapped[date | None]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    text = EncryptedField()
+    case: Mapped[Case] = relationship(back_populates="actions")
+    owner_agency: Mapped[Agency] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": version}

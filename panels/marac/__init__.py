@@ -1,0 +1,18 @@
+"""MARAC: Multi-Agency Risk Assessment Conference for domestic abuse victims at high risk."""
+from panels.base import Panel
+from panels.marac import forms, schema, services, views
+from panels.marac.models import MaracReferral
+from panels.marac.workflow import MARAC
+
+PANEL = Panel(
+    key="marac",
+    title="MARAC",
+    workflow=MARAC,
+    case_model=MaracReferral,
+    blueprint=views.bp,
+    details_schema=schema.DETAILS,
+    intake=services.intake,
+    describe=services.describe,
+    step_forms=forms.STEP_FORMS,
+    case_template="panels/marac/_case.html",
+)

@@ -1,0 +1,165 @@
+"""MARAC page forms: the referral with its DASH checklist, listing on a meeting, the hearing's actions."""
+from __future__ import annotations
+
+from datetime import date
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
+from sqlalchemy import select
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired, NumberRange
+
+from app.cases import StepForm
+from app.extensions import db
+from app.forms import (
+    DataRequired,
+    DateField,
+    FlaskForm,
+    GovDateInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+    Length,
+    Optional,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    not_in_future,
+)
+from app.models import Agency, Meeting
+from app.timeutil import utcnow
+from panels.marac import dash
+from panels.marac.models import ROUTES
+
+NAME = [InputRequired(), Length(max=100)]
+ACTION_ROWS = 5
+
+
+def _date_field(label: str, *, required: bool, hint: str = "For example, 27 3 2026"):
+    checks = [DataRequired(f"Enter {label.lower()} as day, month and year")] if required else [Optional()]
+    return DateField(label, widget=GovDateInput(), format="%d %m %Y", description=hint,
+                     validators=[*checks, not_in_future])
+
+
+class ReferralForm(FlaskForm):
+    referred_on = _date_field("Date of referral", required=True)
+    victim_forename = StringField("First name", widget=GovTextInput(),
+                                  validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
+    victim_surname = StringField("Last name", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
+    victim_date_of_birth = _date_field("Date of birth", required=True)
+    victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
+    safe_contact = TextAreaField("Safe contact details", widget=GovTextArea(),
+                                 description="How and when the victim can be contacted safely",
+                                 validators=[Optional(), Length(max=500)])
+    perpetrator_forename = StringField("First name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    perpetrator_surname = StringField("Last name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    perpetrator_date_of_birth = _date_field("Date of birth (if known)", required=False)
+    children_in_household = IntegerField("Number of children in the household", widget=GovTextInput(), default=0,
+                                         validators=[InputRequired("Enter the number of children (0 if none)"),
+                                                     NumberRange(0, 30, "Enter a number from 0 to 30")])
+    neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    routes = SelectMultipleField("Referral routes", widget=GovCheckboxesInput(), choices=list(ROUTES.items()),
+                                 description="Select all that apply. A repeat is detected for you.",
+                                 validators=[Optional()])
+    professional_judgement_reasons = TextAreaField(
+        "Reasons for professional judgement", widget=GovTextArea(),
+        description="Required when you refer on professional judgement",
+        validators=[Optional(), Length(max=5000)])
+    incidents_last_12_months = IntegerField("Incidents in the last 12 months", widget=GovTextInput(),
+                                            validators=[Optional(), NumberRange(0, 1000, "Enter 0 to 1000")])
+    submit = SubmitField("Submit referral", widget=GovSubmitInput())
+
+    #: Service-layer error keys that do not follow the "a.b" -> "a_b" rule.
+    ALIASES = {
+        "subject.forename": "victim_forename", "subject.surname": "victim_surname",
+        "subject.date_of_birth": "victim_date_of_birth", "subject.address": "victim_address",
+        "details.perpetrator.forename": "perpetrator_forename",
+        "details.perpetrator.surname": "perpetrator_surname",
+        "details.perpetrator.date_of_birth": "perpetrator_date_of_birth",
+        **{f"details.dash.{k}": k for k in dash.KEYS},
+    }
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        has_first, has_last = bool(self.perpetrator_forename.data), bool(self.perpetrator_surname.data)
+        if has_first != has_last:
+            missing = self.perpetrator_surname if has_first else self.perpetrator_forename
+            missing.errors = [*missing.errors, "Enter both names of the perpetrator, or neither"]
+            ok = False
+        return ok
+
+    def payload(self) -> dict:
+        """The referral in the API's shape, so both go through one intake."""
+        subject = {"forename": self.victim_forename.data, "surname": self.victim_surname.data,
+                   "date_of_birth": self.victim_date_of_birth.data.isoformat()}
+        if self.victim_address.data:
+            subject["address"] = self.victim_address.data
+        details = {
+            "dash": {k: getattr(self, k).data for k in dash.KEYS},
+            "routes": list(self.routes.data or []),
+            "children_in_household": self.children_in_household.data,
+            "neighbourhood": self.neighbourhood.data or "",
+            "professional_judgement_reasons": self.professional_judgement_reasons.data or "",
+            "safe_contact": self.safe_contact.data or "",
+        }
+        if self.incidents_last_12_months.data is not None:
+            details["incidents_last_12_months"] = self.incidents_last_12_months.data
+        if self.perpetrator_forename.data:
+            details["perpetrator"] = {"forename": self.perpetrator_forename.data,
+                                      "surname": self.perpetrator_surname.data}
+            if self.perpetrator_date_of_birth.data:
+                details["perpetrator"]["date_of_birth"] = self.perpetrator_date_of_birth.data.isoformat()
+        return {"panel": "marac", "referred_on": self.referred_on.data.isoformat(), "subject": subject,
+                "details": details}
+
+
+for _number, (_key, _question) in enumerate(zip(dash.KEYS, dash.QUESTIONS, strict=True), start=1):
+    setattr(ReferralForm, _key, RadioField(
+        f"{_number}. {_question}", widget=GovRadioInput(), choices=list(dash.ANSWERS.items()),
+        validators=[InputRequired(f"Answer question {_number}")]))
+
+
+class ListForm(StepForm):
+    meeting_id = SelectField("Meeting", widget=GovSelect(), coerce=int,
+                             validators=[InputRequired("Choose the meeting")])
+
+    def prepare(self, case) -> None:
+        meetings = db.session.scalars(select(Meeting).where(Meeting.panel == case.panel,
+                                                            Meeting.starts_at >= utcnow())
+                                      .order_by(Meeting.starts_at).limit(20)).all()
+        self.meeting_id.choices = [(m.id, f"{m.starts_at:%A %d %B %Y, %H:%M} – {m.venue}") for m in meetings]
+
+    def step_data(self) -> dict:
+        return {"meeting_id": self.meeting_id.data}
+
+
+class ActionsForm(StepForm):
+    """A step that records actions: up to ACTION_ROWS rows; blank rows are ignored."""
+
+    def prepare(self, case) -> None:
+        agencies = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.name)).all()
+        for i in range(ACTION_ROWS):
+            getattr(self, f"actions_{i}_owner_agency").choices = [("", "Choose agency")] + [tuple(a) for a in agencies]
+
+    def step_data(self) -> dict:
+        rows = []
+        for i in range(ACTION_ROWS):
+            agency, text = getattr(self, f"actions_{i}_owner_agency").data, getattr(self, f"actions_{i}_text").data
+            due: date | None = getattr(self, f"actions_{i}_due_on").data
+            if agency or (text or "").strip() or due:
+                rows.append({"owner_agency": agency or None, "text": text or "",
+                             "due_on": due.isoformat() if due else None})
+        return {"actions": rows}
+
+
+for _i in range(ACTION_ROWS):
+    setattr(ActionsForm, f"actions_{_i}_owner_agency",
+            SelectField(f"Action {_i + 1}: owning agency", widget=GovSelect(), validators=[Optional()]))
+    setattr(ActionsForm, f"actions_{_i}_text",
+            TextAreaField(f"Action {_i + 1}: what will be done", widget=GovTextArea(),
+                          validators=[Optional(), Length(max=2000)]))
+    setattr(ActionsForm, f"actions_{_i}_due_on",
+            DateField(f"Action {_i + 1}: due date", widget=GovDateInput(), format="%d %m %Y",
+                      validators=[Optional()]))
+
+STEP_FORMS = {"list": ListForm, "hear": ActionsForm, "triage_actions_only": ActionsForm}

@@ -1,0 +1,47 @@
+"""MARAC referral: the panel's own table beside the shared cases row."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.crypto import EncryptedField
+from app.models import Case, Subject
+from panels.marac import dash
+
+ROUTES = {
+    "visible_high_risk": "Visible high risk (DASH score)",
+    "professional_judgement": "Professional judgement",
+    "potential_escalation": "Potential escalation",
+    "repeat": "Repeat referral",
+}
+
+
+class MaracReferral(Case):
+    __tablename__ = "marac_referrals"
+    __mapper_args__ = {"polymorphic_identity": "marac"}
+
+    id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    #: One character per DASH question (Y/N/U), encrypted: the answers are special-category data.
+    dash_answers_ct: Mapped[str | None] = mapped_column(Text)
+    dash_score: Mapped[int] = mapped_column(default=0)
+    #: Comma-separated referral routes (keys of ROUTES).
+    routes: Mapped[str] = mapped_column(String(120), default="")
+    professional_judgement_reasons_ct: Mapped[str | None] = mapped_column(Text)
+    incidents_last_12_months: Mapped[int | None]
+    children_in_household: Mapped[int] = mapped_column(default=0)
+    perpetrator_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
+    safe_contact_ct: Mapped[str | None] = mapped_column(Text)
+
+    dash_answers = EncryptedField()
+    professional_judgement_reasons = EncryptedField()
+    safe_contact = EncryptedField()
+
+    perpetrator: Mapped[Subject | None] = relationship(foreign_keys=[perpetrator_id])
+
+    @property
+    def route_list(self) -> list[str]:
+        return [r for r in self.routes.split(",") if r]
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return dash.decode(self.dash_answers) if self.dash_answers else {}

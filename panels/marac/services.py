@@ -1,0 +1,108 @@
+"""MARAC services: intake of a referral and repeat detection."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.crypto import blind_index, normalise
+from app.extensions import db
+from app.models import Case, Subject
+from app.timeutil import add_months
+from panels.marac import dash, settings
+from panels.marac.models import MaracReferral
+from workflows import Context, fire
+
+MATCH_PURPOSE = "subject-match"
+
+
+def person_index(forename: str, surname: str, date_of_birth: str) -> str:
+    """Compound blind index over forename, surname and date of birth."""
+    return blind_index(MATCH_PURPOSE, forename, surname, date_of_birth)
+
+
+def new_subject(person: dict) -> Subject:
+    subject = Subject()
+    subject.forename = person["forename"].strip()
+    subject.surname = person["surname"].strip()
+    dob = person.get("date_of_birth")
+    subject.date_of_birth = dob
+    if person.get("address"):
+        subject.address = person["address"].strip()
+    if dob:
+        subject.match_index = person_index(subject.forename, subject.surname, dob)
+    return subject
+
+
+def _same_person(a: Subject, b: Subject) -> bool:
+    return (normalise(a.forename or "") == normalise(b.forename or "")
+            and normalise(a.surname or "") == normalise(b.surname or "")
+            and (a.date_of_birth or "") == (b.date_of_birth or ""))
+
+
+def previous_referral(subject: Subject, referred_on: date) -> Case | None:
+    """Return the same victim's latest MARAC referral dated on or before this one, confirmed by decryption."""
+    if not subject.match_index:
+        return None
+    candidates = db.session.scalars(
+        select(Case).join(Subject, Subject.id == Case.subject_id)
+        .where(Case.panel == "marac", Subject.match_index == subject.match_index, Case.referred_on <= referred_on,
+               Case.state != "draft")
+        .order_by(Case.referred_on.desc(), Case.id.desc()))
+    return next((c for c in candidates if _same_person(c.subject, subject)), None)
+
+
+def is_within_repeat_window(previous_on: date, referred_on: date) -> bool:
+    """A repeat is a referral within the 12 calendar months after the victim's latest one."""
+    return previous_on >= add_months(referred_on, -settings.repeat_months())
+
+
+def intake(payload: dict, actor, now: datetime) -> MaracReferral:
+    """Create a MARAC referral from a validated payload and submit it (the caller commits)."""
+    details = payload["details"]
+    referred_on = date.fromisoformat(payload["referred_on"])
+    referral = MaracReferral(
+        state="draft", referred_on=referred_on, referrer_id=actor.id, source_agency_id=actor.agency_id,
+        neighbourhood=(details.get("neighbourhood") or "").strip() or None,
+        incidents_last_12_months=details.get("incidents_last_12_months"),
+        children_in_household=details.get("children_in_household", 0),
+    )
+    answers = details["dash"]
+    referral.dash_answers = dash.encode(answers)
+    referral.dash_score = referral.priority = dash.score(answers)
+    if details.get("professional_judgement_reasons", "").strip():
+        referral.professional_judgement_reasons = details["professional_judgement_reasons"].strip()
+    if details.get("safe_contact", "").strip():
+        referral.safe_contact = details["safe_contact"].strip()
+    referral.subject = new_subject(payload["subject"])
+    if details.get("perpetrator"):
+        referral.perpetrator = new_subject(details["perpetrator"])
+
+    routes = list(dict.fromkeys(details.get("routes", [])))
+    previous = previous_referral(referral.subject, referred_on)
+    if previous is not None and is_within_repeat_window(previous.referred_on, referred_on):
+        referral.is_repeat, referral.repeat_of_id = True, previous.id
+        if "repeat" not in routes:
+            routes.append("repeat")  # a repeat must be re-referred whatever the other criteria
+    referral.routes = ",".join(routes)
+
+    ctx = Context(actor=actor, roles=frozenset({"referrer"}), now=now, occurred_on=referred_on)
+    fire(referral, "submit", ctx)
+    return referral
+
+
+def describe(referral: MaracReferral) -> dict:
+    """The MARAC fields of a case for the API (the caller has already been allowed to open it)."""
+    perpetrator = referral.perpetrator
+    return {
+        "dash_score": referral.dash_score,
+        "dash": referral.answers,
+        "routes": referral.route_list,
+        "professional_judgement_reasons": referral.professional_judgement_reasons,
+        "incidents_last_12_months": referral.incidents_last_12_months,
+        "children_in_household": referral.children_in_household,
+        "safe_contact": referral.safe_contact,
+        "perpetrator": None if perpetrator is None else {
+            "forename": perpetrator.forename, "surname": perpetrator.surname,
+            "date_of_birth": perpetrator.date_of_birth},
+    }

@@ -1,0 +1,185 @@
+"""Shared fixtures: the app on each database backend, users, logins, referrals.
+
+Every test that takes `app` runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import re
+from datetime import date, timedelta
+
+import pytest
+from faker import Faker
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db as _db
+from app.models import Agency, Membership, User
+from app.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+if os.environ.get("REQUIRE_POSTGRES") and "postgresql" not in BACKENDS:
+    raise RuntimeError("REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not: the PostgreSQL tests would skip")
+
+fake = Faker("en_GB")
+
+
+def test_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATA_KEYS": "t1:" + base64.b64encode(b"\x01" * 32).decode(),
+        "BLIND_INDEX_KEY": base64.b64encode(b"\x02" * 32).decode(),
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture(scope="session")
+def _apps(tmp_path_factory):
+    apps = {}
+    for backend in BACKENDS:
+        url = (f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}" if backend == "sqlite"
+               else os.environ["TEST_DATABASE_URL"])
+        application = create_app(test_config(url))
+        with application.app_context():
+            _db.drop_all()
+            _db.create_all()
+        apps[backend] = application
+    yield apps
+    for application in apps.values():
+        with application.app_context():
+            _db.drop_all()
+            _db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, _apps):
+    application = _apps[request.param]
+    application.config["TESTING"] = True
+    application.config.update(test_config(application.config["SQLALCHEMY_DATABASE_URI"]))
+    with application.app_context():
+        yield application
+        _db.session.remove()
+        _truncate(application)
+
+
+def _truncate(application) -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if _db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (our own table names)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_agency(db):
+    def make(code: str = "POLICE", kind: str = "police", name: str | None = None) -> Agency:
+        agency = db.session.query(Agency).filter_by(code=code).one_or_none()
+        if agency is None:
+            agency = Agency(code=code, name=name or f"{code.title()} agency", kind=kind)
+            db.session.add(agency)
+            db.session.commit()
+        return agency
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_agency):
+    hashed = {}
+
+    def make(role: str = "practitioner", agency: str = "POLICE", panels: tuple[str, ...] = (),
+             email: str | None = None) -> User:
+        if "hash" not in hashed:
+            hashed["hash"] = hash_password(PASSWORD)
+        kind = {"POLICE": "police", "IDVA": "idva", "HEALTH": "health", "HOUSING": "housing"}.get(agency, "council")
+        user = User(email=email or fake.unique.email(), role=role, agency=make_agency(agency, kind),
+                    password_hash=hashed["hash"], display_name=fake.name(),
+                    memberships=[Membership(panel=p, role=role) for p in panels])
+        db.session.add(user)
+        db.session.commit()
+        return user
+    return make
+
+
+def csrf_token(client, path: str = "/sign-in") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    def sign_in(user: User, password: str = PASSWORD):
+        token = csrf_token(client)
+        response = client.post("/sign-in", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+    return sign_in
+
+
+def dash_answers(yes: int) -> dict[str, str]:
+    return {f"q{i}": ("yes" if i <= yes else "no") for i in range(1, 25)}
+
+
+def referral_body(*, referred_on: date | None = None, forename: str = "Amelia", surname: str = "Hartley",
+                  date_of_birth: str = "1990-04-12", yes: int = 15, routes: list[str] | None = None,
+                  **details) -> dict:
+    body_details = {"dash": dash_answers(yes), "routes": routes if routes is not None else ["visible_high_risk"],
+                    "children_in_household": 1, "neighbourhood": "Riverside"}
+    body_details.update(details)
+    return {"panel": "marac", "referred_on": (referred_on or date.today() - timedelta(days=1)).isoformat(),
+            "subject": {"forename": forename, "surname": surname, "date_of_birth": date_of_birth},
+            "details": body_details}
+
+
+@pytest.fixture
+def make_referral(app):
+    from app.casework import refer
+
+    def make(user: User, **kwargs):
+        case = refer(app.extensions["panels"], referral_body(**kwargs), user)
+        _db.session.commit()
+        return case
+    return make
+
+
+@pytest.fixture
+def api(client, db):
+    """A JSON client that signs requests with a fresh bearer token for the given user."""
+    from app import tokens
+
+    class Api:
+        def __init__(self):
+            self._tokens = {}
+
+        def _headers(self, user):
+            if user.id not in self._tokens:
+                self._tokens[user.id] = tokens.issue(user)
+                db.session.commit()
+            return {"Authorization": f"Bearer {self._tokens[user.id]}"}
+
+        def get(self, user, path):
+            return client.get(path, headers=self._headers(user))
+
+        def post(self, user, path, body):
+            return client.post(path, json=body, headers=self._headers(user))
+    return Api()

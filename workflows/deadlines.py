@@ -1,0 +1,47 @@
+"""Deadlines: open ones per case, and the sweep that expires them through the engine."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Case
+from workflows.definition import SYSTEM, Context
+from workflows.engine import WorkflowError, fire, workflow_for
+from workflows.models import Deadline
+
+
+def open_for(case_id: int) -> list[Deadline]:
+    return list(db.session.scalars(
+        select(Deadline).where(Deadline.case_id == case_id, Deadline.closed_at.is_(None)).order_by(Deadline.due_on)))
+
+
+def sweep_due(now: datetime) -> int:
+    """Expire every open deadline due before today; return how many were handled.
+
+    Each expiry commits on its own, so one failure does not hold back the rest.
+    """
+    today: date = now.date()
+    due = db.session.scalars(
+        select(Deadline.id).where(Deadline.closed_at.is_(None), Deadline.expired_at.is_(None),
+                                  Deadline.due_on < today).order_by(Deadline.due_on)).all()
+    handled = 0
+    for deadline_id in due:
+        deadline = db.session.get(Deadline, deadline_id)
+        case = db.session.get(Case, deadline.case_id)
+        rule = next((r for r in workflow_for(case).deadlines
+                     if r.state == deadline.state and r.kind == deadline.kind), None)
+        deadline.expired_at = now
+        if rule and rule.on_expiry and case.state == deadline.state:
+            ctx = Context(actor=None, roles=frozenset({SYSTEM}), now=now, occurred_on=deadline.due_on,
+                          reason=f"{deadline.kind} deadline passed")
+            try:
+                fire(case, rule.on_expiry, ctx)
+            except WorkflowError:
+                db.session.rollback()
+                deadline = db.session.get(Deadline, deadline_id)
+                deadline.expired_at = now
+        db.session.commit()
+        handled += 1
+    return handled
