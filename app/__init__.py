@@ -9,6 +9,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from app.config import load_config
 from app.extensions import csrf, db, login_manager, migrate
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(ROOT / "templates"), static_folder=None)
     load_config(app, config)
     _require_keys(app)
+    app.url_map.converters["id"] = RowIdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -52,6 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _register_assets(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """A database row id: ids outside 1..2^31-1 do not match, so they 404 before reaching the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def _require_keys(app: Flask) -> None:

@@ -81,7 +81,7 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
     case = db.session.scalars(stmt).first()
     if case is None:
         db.session.rollback()
-        audit.record("case.denied", case_id=case_id if 0 < case_id < 2**63 else None, user=user)
+        audit.record("case.denied", case_id=case_id, user=user)
         db.session.commit()
         abort(404)
     if action:
@@ -102,6 +102,15 @@ def case_roles(user, case: Case) -> frozenset[str]:
                                         AgendaItem.case_id.in_(_member_case_ids(user, membered))).limit(1)):
         roles.add(PANEL_MEMBER)
     return frozenset(roles)
+
+
+def visible_meetings(user):
+    """A select() of the meetings the user may see: all of the panels they coordinate, and those they sit on."""
+    conditions = [Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id))]
+    coordinated = user.panels_as("coordinator")
+    if coordinated:
+        conditions.append(Meeting.panel.in_(coordinated))
+    return select(Meeting).where(or_(*conditions))
 
 
 def may_update_action(user, case: Case, action) -> bool:

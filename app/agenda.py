@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting, MeetingMember, User
+from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, User
 
 ACTION_TEXT_MAX = 2000
 MAX_ACTIONS = 30
@@ -22,7 +22,7 @@ class NewAction:
 
 def meeting_problem(panel: str, meeting_id, on: date) -> str | None:
     """Say why a case cannot be listed on this meeting, or None."""
-    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
+    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) or not 0 < meeting_id < 2**31:
         return "Choose the meeting to list the case on"
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or meeting.panel != panel:
@@ -113,15 +113,6 @@ def update_action(action: Action, status: str, on: date) -> dict[str, str]:
     return {}
 
 
-def meetings_for(user: User, *, panel_roles=("coordinator", "panel_member")):
-    """A select() of the meetings the user may see: their panels' as coordinator, their own as member."""
-    coordinated = user.panels_as("coordinator") if "coordinator" in panel_roles else frozenset()
-    conditions = [Meeting.panel.in_(coordinated)] if coordinated else []
-    conditions.append(Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id)))
-    from sqlalchemy import or_
-    return select(Meeting).where(or_(*conditions))
-
-
 def agenda_cases(meeting: Meeting):
     """The meeting's cases in discussion order: repeats first, then highest priority, then oldest."""
     return db.session.scalars(
@@ -131,7 +122,6 @@ def agenda_cases(meeting: Meeting):
 
 def add_panel_members(meeting: Meeting) -> None:
     """Invite every member of the meeting's panel."""
-    from app.models import Membership
     for user_id in db.session.scalars(select(Membership.user_id).where(
             Membership.panel == meeting.panel, Membership.role == "panel_member")):
         meeting.members.append(MeetingMember(user_id=user_id))

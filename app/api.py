@@ -6,8 +6,8 @@ from datetime import date
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from app import audit
-from app.access import actor, load_case, may_update_action, policy
-from app.agenda import agenda_cases, meetings_for, update_action
+from app.access import actor, load_case, may_update_action, policy, visible_meetings
+from app.agenda import agenda_cases, update_action
 from app.api_schema import ACTION_UPDATE, EVENT, field_errors
 from app.casework import detail, refer, summary, take_step
 from app.extensions import db
@@ -51,7 +51,7 @@ def create_referral():
     return response
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @policy("case_work")
 def get_case(case_id: int):
     """Show a case as the caller may see it, with the events they may fire now."""
@@ -61,7 +61,7 @@ def get_case(case_id: int):
     return jsonify(body)
 
 
-@bp.post("/cases/<int:case_id>/events")
+@bp.post("/cases/<id:case_id>/events")
 @policy("case_work")
 def fire_event(case_id: int):
     """Fire a workflow event on a case."""
@@ -74,7 +74,7 @@ def fire_event(case_id: int):
     return jsonify(summary(case))
 
 
-@bp.post("/cases/<int:case_id>/actions/<int:action_id>")
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>")
 @policy("case_work")
 def update_case_action(case_id: int, action_id: int):
     """Update the status of an action on a case."""
@@ -96,15 +96,15 @@ def update_case_action(case_id: int, action_id: int):
 @policy("case_work")
 def list_meetings():
     """List the meetings the caller coordinates or sits on."""
-    meetings = db.session.scalars(meetings_for(actor()).order_by(Meeting.starts_at.desc())).all()
+    meetings = db.session.scalars(visible_meetings(actor()).order_by(Meeting.starts_at.desc())).all()
     return jsonify({"meetings": [_meeting(m) for m in meetings]})
 
 
-@bp.get("/meetings/<int:meeting_id>/agenda")
+@bp.get("/meetings/<id:meeting_id>/agenda")
 @policy("case_work")
 def meeting_agenda(meeting_id: int):
     """Show a meeting's agenda in discussion order."""
-    meeting = db.session.scalar(meetings_for(actor()).where(Meeting.id == meeting_id))
+    meeting = db.session.scalar(visible_meetings(actor()).where(Meeting.id == meeting_id))
     if meeting is None:
         abort(404)
     items = []

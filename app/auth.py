@@ -11,7 +11,6 @@ from app import audit
 from app.access import actor, policy
 from app.extensions import db, login_manager
 from app.forms import (
-    Email,
     FlaskForm,
     GovPasswordInput,
     GovSubmitInput,
@@ -40,7 +39,7 @@ class SignInForm(FlaskForm):
 def load_user(user_key: str) -> User | None:
     """Restore the signed-in user; a stale session version means the session was revoked."""
     user_id, _, version = user_key.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if not user_id.isdigit() or not version.isdigit() or int(user_id) >= 2**31:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):

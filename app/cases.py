@@ -92,13 +92,13 @@ def index():
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     cases = db.session.scalars(stmt.order_by(Case.referred_on.desc(), Case.id.desc())
                                .limit(size).offset((page - 1) * size)).all()
-    audit.record("case.list", detail=f"status={status} page={page} shown={len(cases)}")
+    audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
     db.session.commit()
     return render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
                            panels=current_app.extensions["panels"])
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @policy("case_work")
 def show(case_id: int):
     """Show a case: its details, timeline, actions and the steps the person may take."""
@@ -113,7 +113,7 @@ def show(case_id: int):
     return response
 
 
-@bp.route("/cases/<int:case_id>/steps/<trigger>", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>/steps/<trigger>", methods=["GET", "POST"])
 @policy("case_work")
 def step(case_id: int, trigger: str):
     """Ask for what a step needs, then take it."""
@@ -132,7 +132,7 @@ def step(case_id: int, trigger: str):
     status = 200
     if form.validate_on_submit():
         try:
-            version = int(form.version.data or 0)
+            version = int(form.version.data) if (form.version.data or "").isdigit() else 0
             take_step(user, case, trigger, version=version, occurred_on=form.occurred_on.data,
                       reason=form.reason.data, data=form.step_data())
             db.session.commit()
@@ -157,7 +157,7 @@ def step(case_id: int, trigger: str):
     return response
 
 
-@bp.route("/cases/<int:case_id>/actions/<int:action_id>", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>/actions/<id:action_id>", methods=["GET", "POST"])
 @policy("case_work")
 def action(case_id: int, action_id: int):
     """Update an action's status (its owning agency or the coordinator)."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import sys
 
@@ -165,6 +166,7 @@ def scheduler(once: bool):
     if once:
         click.echo(run_once(SWEEP_JOB, int(current_app.config["SCHEDULER_SWEEP_SECONDS"])))
         return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo("Scheduler running; press Ctrl+C to stop.")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         build_scheduler(current_app._get_current_object()).start()

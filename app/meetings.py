@@ -10,8 +10,8 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from app import audit
-from app.access import actor, case_filter, policy
-from app.agenda import agenda_cases, create_meeting, meetings_for
+from app.access import actor, case_filter, policy, visible_meetings
+from app.agenda import agenda_cases, create_meeting
 from app.extensions import db
 from app.forms import (
     DataRequired,
@@ -69,7 +69,7 @@ class MeetingForm(FlaskForm):
 def index():
     """List the meetings the person coordinates or sits on."""
     user = actor()
-    meetings = db.session.scalars(meetings_for(user).order_by(Meeting.starts_at.desc())).all()
+    meetings = db.session.scalars(visible_meetings(user).order_by(Meeting.starts_at.desc())).all()
     now = utcnow()
     return render_template("meetings/index.html", upcoming=[m for m in meetings if m.starts_at >= now][::-1],
                            past=[m for m in meetings if m.starts_at < now],
@@ -95,12 +95,12 @@ def new():
     return render_template("meetings/new.html", form=form), (422 if form.errors else 200)
 
 
-@bp.get("/meetings/<int:meeting_id>")
+@bp.get("/meetings/<id:meeting_id>")
 @policy("case_work")
 def agenda(meeting_id: int):
     """Show a meeting's agenda in discussion order, with each case's actions."""
     user = actor()
-    meeting = db.session.scalar(meetings_for(user).where(Meeting.id == meeting_id))
+    meeting = db.session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
     if meeting is None:
         abort(404)
     cases = agenda_cases(meeting)

@@ -7,13 +7,17 @@ from __future__ import annotations
 import base64
 import os
 import re
+import secrets
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 from faker import Faker
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from app import create_app
+from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Agency, Membership, User
 from app.passwords import hash_password
@@ -39,22 +43,36 @@ def test_config(database_url: str) -> dict:
     }
 
 
+@contextmanager
+def scratch_postgres_database(prefix: str = "pcc_test"):
+    """Create a throwaway database on the TEST_DATABASE_URL server, so concurrent runs never collide."""
+    server = make_url(normalise_database_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def _apps(tmp_path_factory):
     apps = {}
-    for backend in BACKENDS:
-        url = (f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}" if backend == "sqlite"
-               else os.environ["TEST_DATABASE_URL"])
-        application = create_app(test_config(url))
-        with application.app_context():
-            _db.drop_all()
-            _db.create_all()
-        apps[backend] = application
-    yield apps
-    for application in apps.values():
-        with application.app_context():
-            _db.drop_all()
-            _db.engine.dispose()
+    with ExitStack() as stack:
+        for backend in BACKENDS:
+            url = (f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}" if backend == "sqlite"
+                   else stack.enter_context(scratch_postgres_database()))
+            application = create_app(test_config(url))
+            with application.app_context():
+                _db.create_all()
+            apps[backend] = application
+        yield apps
+        for application in apps.values():
+            with application.app_context():
+                _db.engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
