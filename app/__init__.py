@@ -1,6 +1,7 @@
 """The Flask application factory."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, g, redirect, send_from_directory, url_for
@@ -94,6 +95,21 @@ def _register_assets(app: Flask) -> None:
     @app.context_processor
     def inject_user():
         return {"actor": g.get("actor")}
+
+    app.add_template_filter(long_date)
+
+
+def long_date(value, time: bool = False) -> str:
+    """Format a date, datetime or ISO date string the GOV.UK way: 4 March 1991 (at 10:00)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    text = f"{value.day} {value:%B %Y}"
+    return f"{text} at {value:%H:%M}" if time and isinstance(value, datetime) else text
 
 
 @event.listens_for(Engine, "connect")

@@ -26,6 +26,7 @@ from app.forms import (
 from app.models import Action, Case
 from app.timeutil import today
 from workflows import Invalid, WorkflowError, available_steps, history
+from workflows.deadlines import open_for
 
 bp = Blueprint("cases", __name__)
 
@@ -107,7 +108,7 @@ def show(case_id: int):
     ctx = context_for(user, case)
     steps = available_steps(case, ctx)
     response = render_template("cases/show.html", case=case, panel=_panel(case), steps=steps,
-                               timeline=history(case.id), meeting=listed_meeting(case),
+                               timeline=history(case.id), meeting=listed_meeting(case), deadlines=open_for(case),
                                can_update=lambda a: may_update_action(user, case, a))
     db.session.commit()
     return response

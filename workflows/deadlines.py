@@ -12,9 +12,12 @@ from workflows.engine import WorkflowError, fire, workflow_for
 from workflows.models import Deadline
 
 
-def open_for(case_id: int) -> list[Deadline]:
-    return list(db.session.scalars(
-        select(Deadline).where(Deadline.case_id == case_id, Deadline.closed_at.is_(None)).order_by(Deadline.due_on)))
+def open_for(case) -> list[tuple[str, Deadline]]:
+    """Return the case's open deadlines with their labels, soonest first."""
+    labels = {(r.state, r.kind): r.label for r in workflow_for(case).deadlines}
+    rows = db.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.closed_at.is_(None))
+                              .order_by(Deadline.due_on))
+    return [(labels.get((d.state, d.kind), d.kind.replace("_", " ")), d) for d in rows]
 
 
 def sweep_due(now: datetime) -> int:

@@ -56,6 +56,7 @@ class DeadlineRule:
 
     state: str
     kind: str
+    label: str  # shown to people, e.g. "12-month repeat flag ends"
     due: Callable[[Any, date], date]
     #: The trigger fired by the system when the deadline passes; None just marks it overdue.
     on_expiry: str | None = None

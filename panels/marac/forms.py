@@ -1,7 +1,7 @@
 """MARAC page forms: the referral with its DASH checklist, listing on a meeting, the hearing's actions."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
 from sqlalchemy import select
@@ -124,8 +124,9 @@ class ListForm(StepForm):
                              validators=[InputRequired("Choose the meeting")])
 
     def prepare(self, case) -> None:
+        start_of_today = datetime.combine(utcnow().date(), time.min)
         meetings = db.session.scalars(select(Meeting).where(Meeting.panel == case.panel,
-                                                            Meeting.starts_at >= utcnow())
+                                                            Meeting.starts_at >= start_of_today)
                                       .order_by(Meeting.starts_at).limit(20)).all()
         self.meeting_id.choices = [(m.id, f"{m.starts_at:%A %d %B %Y, %H:%M} – {m.venue}") for m in meetings]
 

@@ -92,7 +92,7 @@ MARAC = Workflow(
              needs_reason=True, effect=_close),
     ),
     deadlines=(
-        DeadlineRule("closed", "repeat_flag",
+        DeadlineRule("closed", "repeat_flag", "12-month repeat flag ends",
                      due=lambda case, on: add_months(case.closed_on or on, settings.repeat_months()),
                      on_expiry="expire"),
     ),
