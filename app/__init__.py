@@ -42,10 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)
-    from app import api, auth, cases, cli, errors, meetings, security
+    from app import actions, api, auth, cases, cli, errors, meetings, security
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(actions.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply

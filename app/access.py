@@ -10,7 +10,7 @@ from sqlalchemy import false, or_, select
 
 from app import audit
 from app.extensions import db
-from app.models import CASE_ROLES, AgendaItem, Case, Meeting, MeetingMember
+from app.models import CASE_ROLES, Action, AgendaItem, Case, Meeting, MeetingMember
 
 #: Route policies: which global roles may call a view. "public" needs no sign-in.
 POLICIES: dict[str, frozenset[str] | None] = {
@@ -113,9 +113,22 @@ def visible_meetings(user):
     return select(Meeting).where(or_(*conditions))
 
 
+def visible_actions(user):
+    """A select() of the actions on the user's work list: their agency's, and every one on panels they coordinate."""
+    stmt = select(Action).join(Case, Case.id == Action.case_id).where(case_filter(user))
+    coordinated = user.panels_as("coordinator") if user.role in CASE_ROLES else frozenset()
+    mine = Action.owner_agency_id == user.agency_id
+    return stmt.where(or_(mine, Case.panel.in_(coordinated)) if coordinated else mine)
+
+
 def may_update_action(user, case: Case, action) -> bool:
     """Coordinators update any action of their panel; others only their own agency's, on cases they can open."""
     return coordinates(user, case.panel) or action.owner_agency_id == user.agency_id
+
+
+def may_add_research(user, case: Case, research_states: tuple[str, ...]) -> bool:
+    """Agency representatives on the case (members and the coordinator) add research while the panel allows it."""
+    return case.state in research_states and bool(case_roles(user, case) & {COORDINATOR, PANEL_MEMBER})
 
 
 def coordinates(user, panel: str) -> bool:

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from sqlalchemy import func, select
-from wtforms import HiddenField, RadioField
+from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
 from app import audit
-from app.access import actor, coordinates, load_case, may_update_action, policy, visible_cases
-from app.agenda import listed_meeting, update_action
-from app.casework import context_for, take_step
+from app.access import actor, coordinates, load_case, may_add_research, may_update_action, policy, visible_cases
+from app.agenda import listed_meeting
+from app.casework import RESEARCH_MAX, add_research, context_for, take_step
 from app.extensions import db
 from app.forms import (
     DateField,
@@ -23,8 +22,7 @@ from app.forms import (
     SubmitField,
     TextAreaField,
 )
-from app.models import Action, Case
-from app.timeutil import today
+from app.models import Case
 from workflows import Invalid, WorkflowError, available_steps, history
 from workflows.deadlines import open_for
 
@@ -63,11 +61,12 @@ def show_errors(form, errors: dict[str, str], aliases: dict[str, str] | None = N
             field.errors = [*list(field.errors or []), message]
 
 
-class ActionForm(FlaskForm):
-    version = HiddenField()
-    status = RadioField("Status", widget=GovRadioInput(), validators=[InputRequired("Choose a status")],
-                        choices=[("open", "Open"), ("complete", "Complete"), ("not_done", "Not done")])
-    submit = SubmitField("Save", widget=GovSubmitInput())
+class ResearchForm(FlaskForm):
+    text = TextAreaField("What your agency's records show", widget=GovTextArea(),
+                         description="Facts and their sources first, then your agency's view of the risk.",
+                         validators=[InputRequired("Enter what your agency's records show"),
+                                     Length(max=RESEARCH_MAX)])
+    submit = SubmitField("Add research", widget=GovSubmitInput())
 
 
 def _panel(case: Case):
@@ -107,11 +106,33 @@ def show(case_id: int):
     case = load_case(user, case_id)
     ctx = context_for(user, case)
     steps = available_steps(case, ctx)
-    response = render_template("cases/show.html", case=case, panel=_panel(case), steps=steps,
+    panel = _panel(case)
+    research_form = ResearchForm() if may_add_research(user, case, panel.research_states) else None
+    response = render_template("cases/show.html", case=case, panel=panel, steps=steps, research_form=research_form,
                                timeline=history(case.id), meeting=listed_meeting(case), deadlines=open_for(case),
                                can_update=lambda a: may_update_action(user, case, a))
     db.session.commit()
     return response
+
+
+@bp.post("/cases/<id:case_id>/research")
+@policy("case_work")
+def research(case_id: int):
+    """Add the person's agency research to a case."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    panel = _panel(case)
+    if not may_add_research(user, case, panel.research_states):
+        abort(404)
+    form = ResearchForm()
+    if form.validate_on_submit():
+        add_research(user, case, form.text.data)
+        db.session.commit()
+        flash("Research added.")
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="research"))
+    response = render_template("cases/research.html", case=case, form=form)
+    db.session.commit()
+    return response, 422
 
 
 @bp.route("/cases/<id:case_id>/steps/<trigger>", methods=["GET", "POST"])
@@ -156,32 +177,3 @@ def step(case_id: int, trigger: str):
                                is_coordinator=coordinates(user, case.panel)), status
     db.session.commit()
     return response
-
-
-@bp.route("/cases/<id:case_id>/actions/<id:action_id>", methods=["GET", "POST"])
-@policy("case_work")
-def action(case_id: int, action_id: int):
-    """Update an action's status (its owning agency or the coordinator)."""
-    user = actor()
-    case = load_case(user, case_id, action="case.action_update")
-    item = db.session.get(Action, action_id)
-    if item is None or item.case_id != case.id or not may_update_action(user, case, item):
-        abort(404)
-    form = ActionForm(obj=item if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        if str(item.version) != (form.version.data or ""):
-            db.session.rollback()
-            return render_template("error.html", status=409, title="Someone else changed this action",
-                                   message="Reload the case to see the latest status, then try again."), 409
-        update_action(item, form.status.data, today())
-        db.session.commit()
-        flash("Action updated.")
-        return redirect(url_for("cases.show", case_id=case.id))
-    if request.method == "POST":
-        status = 422
-    response = render_template("cases/action.html", case=case, item=item, form=form), status
-    db.session.commit()
-    return response
-
-

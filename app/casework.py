@@ -7,6 +7,8 @@ from app import audit
 from app.access import COORDINATOR, case_roles
 from app.agenda import listed_meeting
 from app.api_schema import field_errors, referral_schema
+from app.extensions import db
+from app.models import AgencyResearch
 from app.timeutil import utcnow
 from workflows import Context, Invalid, available_steps, fire, history
 
@@ -58,6 +60,18 @@ def take_step(user, case, trigger: str, *, version: int | None, occurred_on: dat
 
 def steps_for(user, case):
     return available_steps(case, context_for(user, case))
+
+
+RESEARCH_MAX = 10_000
+
+
+def add_research(user, case, text: str) -> AgencyResearch:
+    """Record what the user's agency found; the caller has checked may_add_research and commits."""
+    research = AgencyResearch(case_id=case.id, agency_id=user.agency_id, author_id=user.id)
+    research.text = text.strip()
+    db.session.add(research)
+    audit.record("case.research_add", case_id=case.id, user=user)
+    return research
 
 
 def summary(case) -> dict:

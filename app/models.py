@@ -150,6 +150,7 @@ class Case(db.Model):
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
     source_agency: Mapped[Agency] = relationship(foreign_keys=[source_agency_id])
     actions: Mapped[list[Action]] = relationship(back_populates="case", order_by="Action.id")
+    research: Mapped[list[AgencyResearch]] = relationship(order_by="AgencyResearch.id")
 
     __mapper_args__ = {"polymorphic_on": "panel", "version_id_col": version}
 
@@ -157,6 +158,22 @@ class Case(db.Model):
     def reference(self) -> str:
         """Return the case reference shown to people (no personal data)."""
         return f"{self.panel.upper()}-{self.id:06d}"
+
+
+class AgencyResearch(db.Model):
+    """What one agency found in its records for a case before the meeting."""
+
+    __tablename__ = "agency_research"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text_ct: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    text = EncryptedField()
+    agency: Mapped[Agency] = relationship(lazy="joined")
 
 
 class Meeting(db.Model):

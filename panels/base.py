@@ -27,3 +27,5 @@ class Panel:
     step_forms: dict[str, type] = field(default_factory=dict)
     #: Template that renders the panel's part of the case page.
     case_template: str = ""
+    #: States in which agencies add what their records hold (before the meeting).
+    research_states: tuple[str, ...] = ()

@@ -15,4 +15,5 @@ PANEL = Panel(
     describe=services.describe,
     step_forms=forms.STEP_FORMS,
     case_template="panels/marac/_case.html",
+    research_states=("listed", "research"),
 )

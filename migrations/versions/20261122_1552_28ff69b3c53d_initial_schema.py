@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f356d7757736
+Revision ID: 28ff69b3c53d
 Revises: 
-Create Date: 2026-11-22 15:41:30.024259
+Create Date: 2026-11-22 15:52:54.426980
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f356d7757736'
+revision = '28ff69b3c53d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -173,6 +173,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_actions_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_actions_owner_agency_id'), ['owner_agency_id'], unique=False)
 
+    op.create_table('agency_research',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('text_ct', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_agency_research_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_agency_research_author_id_users')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_agency_research_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agency_research')),
+    sa.UniqueConstraint('uid', name=op.f('uq_agency_research_uid'))
+    )
+    with op.batch_alter_table('agency_research', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agency_research_case_id'), ['case_id'], unique=False)
+
     op.create_table('agenda_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -271,6 +288,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_agenda_items_case_id'))
 
     op.drop_table('agenda_items')
+    with op.batch_alter_table('agency_research', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agency_research_case_id'))
+
+    op.drop_table('agency_research')
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actions_owner_agency_id'))
         batch_op.drop_index(batch_op.f('ix_actions_case_id'))

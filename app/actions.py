@@ -1,0 +1,68 @@
+"""Action pages: the work list of actions, and updating one."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+from wtforms import HiddenField, RadioField
+from wtforms.validators import InputRequired
+
+from app import audit
+from app.access import actor, load_case, may_update_action, policy, visible_actions
+from app.agenda import update_action
+from app.extensions import db
+from app.forms import FlaskForm, GovSubmitInput, SubmitField
+from app.models import Action
+from app.timeutil import today
+
+bp = Blueprint("actions", __name__)
+FILTERS = {"open": "Open", "overdue": "Overdue", "all": "All"}
+
+
+class ActionForm(FlaskForm):
+    version = HiddenField()
+    status = RadioField("Status", widget=GovRadioInput(), validators=[InputRequired("Choose a status")],
+                        choices=[("open", "Open"), ("complete", "Complete"), ("not_done", "Not done")])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+@bp.get("/actions")
+@policy("case_work")
+def index():
+    """List the actions the person's agency owns (and, for coordinators, every action on their panels)."""
+    show = request.args.get("show", "open")
+    if show not in FILTERS:
+        show = "open"
+    stmt = visible_actions(actor())
+    if show in ("open", "overdue"):
+        stmt = stmt.where(Action.status == "open")
+    if show == "overdue":
+        stmt = stmt.where(Action.due_on < today())
+    actions = db.session.scalars(stmt.order_by(Action.due_on, Action.id).limit(500)).all()
+    audit.record("action.list", detail=f"show={show} cases={','.join(str(a.case_id) for a in actions)}")
+    response = render_template("actions/index.html", actions=actions, show=show, filters=FILTERS, today=today())
+    db.session.commit()
+    return response
+
+
+@bp.route("/cases/<id:case_id>/actions/<id:action_id>", methods=["GET", "POST"])
+@policy("case_work")
+def update(case_id: int, action_id: int):
+    """Update an action's status (its owning agency or the coordinator)."""
+    user = actor()
+    case = load_case(user, case_id, action="case.action_update")
+    item = db.session.get(Action, action_id)
+    if item is None or item.case_id != case.id or not may_update_action(user, case, item):
+        abort(404)
+    form = ActionForm(obj=item if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if str(item.version) != (form.version.data or ""):
+            db.session.rollback()
+            return render_template("error.html", status=409, title="Someone else changed this action",
+                                   message="Reload the case to see the latest status, then try again."), 409
+        update_action(item, form.status.data, today())
+        db.session.commit()
+        flash("Action updated.")
+        return redirect(url_for("cases.show", case_id=case.id))
+    response = render_template("actions/update.html", case=case, item=item, form=form)
+    db.session.commit()
+    return response, (422 if request.method == "POST" else 200)
