@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from app.config import load_config
+from app.crypto import KeyError_, Keyring, check_key
 from app.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,14 @@ def _require_keys(app: Flask) -> None:
         raise RuntimeError(
             f"Missing configuration: {', '.join(missing)}. Set them in instance/config.py or the environment "
             "(`make instance/config.py` writes fresh random keys for local use).")
+    try:  # a malformed key must stop start-up, not fail the first request that reads a case
+        Keyring.from_config(app.config["DATA_KEYS"], app.config.get("DATA_KEY_PRIMARY"))
+    except KeyError_ as exc:
+        raise RuntimeError(f"Invalid DATA_KEYS or DATA_KEY_PRIMARY: {exc}") from exc
+    try:
+        check_key(app.config["BLIND_INDEX_KEY"])
+    except KeyError_ as exc:
+        raise RuntimeError(f"Invalid BLIND_INDEX_KEY: {exc}") from exc
 
 
 def _register_assets(app: Flask) -> None:

@@ -126,19 +126,27 @@ def rotate_keys(batch: int):
     total = 0
     for model, name in crypto.ENCRYPTED_FIELDS:
         field = model.__dict__[name]
-        column = getattr(model, field.storage)
-        stale = column.is_not(None) & ~column.like(f"{crypto.PREFIX}:{ring.primary}:%")
+        stale = _not_under(model, name, ring.primary)
         while True:
             rows = db.session.scalars(select(model).where(stale).order_by(model.id).limit(batch)).all()
             if not rows:
                 break
             total += sum(field.reencrypt(row, ring) for row in rows)
             db.session.commit()
-    remaining = sum(db.session.scalar(select(func.count()).select_from(m).where(
-        getattr(m, m.__dict__[n].storage).is_not(None)
-        & ~getattr(m, m.__dict__[n].storage).like(f"{crypto.PREFIX}:{ring.primary}:%"))) or 0
-        for m, n in crypto.ENCRYPTED_FIELDS)
+    remaining = sum(db.session.scalar(select(func.count()).select_from(m).where(_not_under(m, n, ring.primary)))
+                    or 0 for m, n in crypto.ENCRYPTED_FIELDS)
     click.echo(f"Re-encrypted {total} values under key {ring.primary}; {remaining} values on other keys remain.")
+
+
+def _not_under(model, name: str, key_id: str):
+    """Values of one encrypted field stored under any key but ``key_id``.
+
+    An exact prefix comparison, not LIKE: '_' and '%' in a key id are wildcards to LIKE, and SQLite's LIKE
+    ignores case, so a LIKE test could count an old key's values as done and let the key be retired too soon.
+    """
+    column = getattr(model, model.__dict__[name].storage)
+    prefix = f"{crypto.PREFIX}:{key_id}:"
+    return column.is_not(None) & (func.substr(column, 1, len(prefix)) != prefix)
 
 
 @click.group()

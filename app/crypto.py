@@ -45,6 +45,11 @@ def _decode_key(text: str) -> bytes:
     return raw
 
 
+def check_key(text: str) -> None:
+    """Raise KeyError_ unless ``text`` is a base64 256-bit key."""
+    _decode_key(text)
+
+
 @dataclass(frozen=True)
 class Keyring:
     """AES-GCM data keys by id; new values are written under the primary key."""
@@ -61,6 +66,8 @@ class Keyring:
             key_id, sep, material = part.strip().partition(":")
             if not sep or not key_id or ":" in material:
                 raise KeyError_("DATA_KEYS must look like 'id:base64key,id2:base64key'")
+            if key_id in keys:  # a second key under one id would make the first one's values unreadable
+                raise KeyError_(f"data key id {key_id!r} appears twice in DATA_KEYS")
             keys[key_id] = _decode_key(material)
         primary = primary or next(iter(keys))
         if primary not in keys:
@@ -77,7 +84,12 @@ class Keyring:
         version, key_id, body = _split(stored)
         if key_id not in self.keys:
             raise DecryptionFailed(f"data key {key_id!r} is not configured")
-        raw = base64.b64decode(body)
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise DecryptionFailed("ciphertext is not valid base64") from exc
+        if len(raw) < 12 + 16:  # nonce + GCM tag
+            raise DecryptionFailed("ciphertext is too short")
         try:
             return AESGCM(self.keys[key_id]).decrypt(raw[:12], raw[12:], _aad(context, key_id)).decode()
         except InvalidTag as exc:
