@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
@@ -29,7 +30,6 @@ from workflows.deadlines import open_for
 bp = Blueprint("cases", __name__)
 
 STATE_FILTERS = ("open", "closed", "all")
-CLOSED_STATES = ("closed", "declined", "expired", "transferred")
 
 
 class StepForm(FlaskForm):
@@ -84,13 +84,14 @@ def index():
     page = request.args.get("page", 1, type=int) or 1
     page = max(1, min(page, 10_000))
     stmt = visible_cases(user)
-    if status == "open":
-        stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
-    elif status == "closed":
-        stmt = stmt.where(Case.state.in_(CLOSED_STATES))
+    if status != "all":
+        is_closed = or_(*[(Case.panel == key) & Case.state.in_(panel.workflow.closed_states)
+                          for key, panel in current_app.extensions["panels"].items()])
+        stmt = stmt.where(is_closed if status == "closed" else ~is_closed)
     size = int(current_app.config["PAGE_SIZE"])
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    cases = db.session.scalars(stmt.order_by(Case.referred_on.desc(), Case.id.desc())
+    cases = db.session.scalars(stmt.options(selectinload(Case.subject), joinedload(Case.source_agency))
+                               .order_by(Case.referred_on.desc(), Case.id.desc())
                                .limit(size).offset((page - 1) * size)).all()
     audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
     db.session.commit()

@@ -9,7 +9,7 @@ from app.agenda import listed_meeting
 from app.api_schema import field_errors, referral_schema
 from app.extensions import db
 from app.models import AgencyResearch
-from app.timeutil import utcnow
+from app.timeutil import today, utcnow
 from workflows import Context, Invalid, available_steps, fire, history
 
 
@@ -24,10 +24,10 @@ def refer(panels: dict, body, user, now: datetime | None = None):
         raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
     errors = field_errors(referral_schema(panels), body)
     if not errors:
-        errors.update(_not_future(body["referred_on"], "referred_on", now.date()))
-        errors.update(_not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", now.date()))
+        errors.update(_not_future(body["referred_on"], "referred_on", today(now)))
+        errors.update(_not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))
         perpetrator = body["details"].get("perpetrator") or {}
-        errors.update(_not_future(perpetrator.get("date_of_birth"), "details.perpetrator.date_of_birth", now.date()))
+        errors.update(_not_future(perpetrator.get("date_of_birth"), "details.perpetrator.date_of_birth", today(now)))
     if errors:
         raise Invalid(errors)
     case = panels[body["panel"]].intake(body, user, now)
@@ -40,13 +40,13 @@ def context_for(user, case, *, occurred_on: date | None = None, reason: str | No
     """Build the engine context, checking the date the step is said to have happened."""
     now = now or utcnow()
     roles = case_roles(user, case)
-    today = now.date()
-    on = occurred_on or today
-    if on > today:
+    local_today = today(now)
+    on = occurred_on or local_today
+    if on > local_today:
         raise Invalid({"occurred_on": "The date it happened must be today or in the past"})
     if on < case.referred_on:
         raise Invalid({"occurred_on": "The date it happened cannot be before the referral date"})
-    if on != today and COORDINATOR not in roles:
+    if on != local_today and COORDINATOR not in roles:
         raise Invalid({"occurred_on": "Only the panel's coordinator can record a step on an earlier date"})
     return Context(actor=user, roles=roles, now=now, occurred_on=on, reason=reason, data=data or {})
 

@@ -16,6 +16,7 @@ from app.casework import refer, take_step
 from app.extensions import db
 from app.models import Action, Agency, Membership, User
 from app.passwords import hash_password
+from app.timeutil import today as local_today
 from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 
@@ -85,7 +86,7 @@ def load(seed: int = 2026) -> None:
     db.session.flush()
 
     now = utcnow()
-    today = now.date()
+    today = local_today(now)
     coordinator, referrers = people["coordinator"], [people["practitioner"], people["idva"]]
 
     def at(days: int, hour: int = 10) -> datetime:

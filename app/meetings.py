@@ -26,7 +26,7 @@ from app.forms import (
     ValidationError,
 )
 from app.models import Case, Meeting
-from app.timeutil import utcnow
+from app.timeutil import local_now, today
 
 bp = Blueprint("meetings", __name__)
 
@@ -60,7 +60,7 @@ class MeetingForm(FlaskForm):
             raise ValidationError("The agenda cut-off must be on or before the meeting date")
 
     def validate_starts_on(self, field):
-        if field.data and field.data < utcnow().date():
+        if field.data and field.data < today():
             raise ValidationError("The meeting date must be today or in the future")
 
 
@@ -70,7 +70,7 @@ def index():
     """List the meetings the person coordinates or sits on."""
     user = actor()
     meetings = db.session.scalars(visible_meetings(user).order_by(Meeting.starts_at.desc())).all()
-    now = utcnow()
+    now = local_now()
     return render_template("meetings/index.html", upcoming=[m for m in meetings if m.starts_at >= now][::-1],
                            past=[m for m in meetings if m.starts_at < now],
                            can_create=bool(user.panels_as("coordinator")))

@@ -1,9 +1,13 @@
-"""Time helpers: naive UTC datetimes in the database, dates for the domain."""
+"""Time helpers: naive UTC datetimes in the database; dates and meeting times in the partnership's local time."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+
+#: Panels in England and Wales keep UK time: a referral made at 00:30 in summer is dated that day, not the one before.
+LOCAL_ZONE = ZoneInfo("Europe/London")
 
 
 def utcnow() -> datetime:
@@ -11,8 +15,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def today() -> date:
-    return utcnow().date()
+def local_now(now: datetime | None = None) -> datetime:
+    """Return UK wall-clock time as a naive datetime (how meeting times are entered and stored)."""
+    moment = (now or utcnow()).replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def today(now: datetime | None = None) -> date:
+    """Return today's date in the UK for the given UTC moment (default: now)."""
+    return local_now(now).date()
 
 
 def add_months(day: date, months: int) -> date:

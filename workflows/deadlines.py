@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
+from app.timeutil import today
 from workflows.definition import SYSTEM, Context
 from workflows.engine import WorkflowError, fire, workflow_for
 from workflows.models import Deadline
@@ -25,10 +26,10 @@ def sweep_due(now: datetime) -> int:
 
     Each expiry commits on its own, so one failure does not hold back the rest.
     """
-    today: date = now.date()
+    local_today: date = today(now)
     due = db.session.scalars(
         select(Deadline.id).where(Deadline.closed_at.is_(None), Deadline.expired_at.is_(None),
-                                  Deadline.due_on < today).order_by(Deadline.due_on)).all()
+                                  Deadline.due_on < local_today).order_by(Deadline.due_on)).all()
     handled = 0
     for deadline_id in due:
         deadline = db.session.get(Deadline, deadline_id)

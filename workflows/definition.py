@@ -69,7 +69,13 @@ class Workflow:
     initial: str
     steps: tuple[Step, ...]
     final: frozenset[str] = frozenset()
+    #: States in which the case is no longer open (lists, measures); final states always are.
+    closed: frozenset[str] = frozenset()
     deadlines: tuple[DeadlineRule, ...] = ()
+
+    @property
+    def closed_states(self) -> frozenset[str]:
+        return self.final | self.closed
 
     def step(self, trigger: str) -> Step | None:
         return next((s for s in self.steps if s.trigger == trigger), None)
@@ -91,6 +97,7 @@ class Workflow:
                     problems.append(f"step {s.trigger!r} names unknown state {state!r}")
             if not s.roles:
                 problems.append(f"step {s.trigger!r} has no role that may take it")
+        problems += [f"closed state {st!r} is not declared" for st in sorted(self.closed - known)]
         for rule in self.deadlines:
             if rule.state not in known:
                 problems.append(f"deadline {rule.kind!r} names unknown state {rule.state!r}")

@@ -26,7 +26,7 @@ from app.forms import (
     not_in_future,
 )
 from app.models import Agency, Meeting
-from app.timeutil import utcnow
+from app.timeutil import today
 from panels.marac import dash
 from panels.marac.models import ROUTES
 
@@ -124,7 +124,7 @@ class ListForm(StepForm):
                              validators=[InputRequired("Choose the meeting")])
 
     def prepare(self, case) -> None:
-        start_of_today = datetime.combine(utcnow().date(), time.min)
+        start_of_today = datetime.combine(today(), time.min)
         meetings = db.session.scalars(select(Meeting).where(Meeting.panel == case.panel,
                                                             Meeting.starts_at >= start_of_today)
                                       .order_by(Meeting.starts_at).limit(20)).all()

@@ -43,5 +43,16 @@ class MaracReferral(Case):
         return [r for r in self.routes.split(",") if r]
 
     @property
+    def route_labels(self) -> list[str]:
+        return [ROUTES.get(r, r) for r in self.route_list]
+
+    @property
     def answers(self) -> dict[str, str]:
         return dash.decode(self.dash_answers) if self.dash_answers else {}
+
+    @property
+    def answered_questions(self) -> list[tuple[str, str]]:
+        """Each DASH question with the answer given, in checklist order."""
+        answers = self.answers
+        return [(question, dash.ANSWERS[answers[key]]) for key, question in zip(dash.KEYS, dash.QUESTIONS, strict=True)
+                if key in answers]

@@ -68,6 +68,7 @@ MARAC = Workflow(
     states=("draft", "received", "returned", "declined", "accepted", "actions_only", "listed", "research",
             "heard", "closed", "expired", "transferred"),
     final=frozenset({"declined", "expired", "transferred"}),
+    closed=frozenset({"closed"}),
     steps=(
         Step("submit", ("draft",), "received", REFERRERS, "Submit referral", validate=_criteria),
         Step("resubmit", ("returned",), "received", REFERRERS, "Resubmit with more information",
