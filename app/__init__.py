@@ -62,6 +62,9 @@ def create_app(config: dict | None = None) -> Flask:
 class RowIdConverter(IntegerConverter):
     """A database row id: ids outside 1..2^31-1 do not match, so they 404 before reaching the database."""
 
+    #: ASCII digits without leading zeros only: werkzeug's \d+ also takes "１" or "01", which alias case 1.
+    regex = r"[1-9][0-9]*"
+
     def __init__(self, url_map, *args, **kwargs):
         super().__init__(url_map, min=1, max=2**31 - 1)
 

@@ -21,7 +21,7 @@ FILTERS = {"open": "Open", "overdue": "Overdue", "all": "All"}
 class ActionForm(FlaskForm):
     version = HiddenField()
     status = RadioField("Status", widget=GovRadioInput(), validators=[InputRequired("Choose a status")],
-                        choices=[("open", "Open"), ("complete", "Complete"), ("not_done", "Not done")])
+                        choices={"open": "Open", "complete": "Complete", "not_done": "Not done"})
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 

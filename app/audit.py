@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 from app.timeutil import utcnow
@@ -39,6 +39,13 @@ def _refuse_change(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state):
+    """Refuse UPDATE and DELETE statements on the audit table run through a session (they skip the mapper events)."""
+    if (state.is_update or state.is_delete) and getattr(state.statement.table, "name", None) == "audit_events":
+        raise RuntimeError("audit events are append-only")
+
+
 def request_id() -> str | None:
     if not has_request_context():
         return None
@@ -49,8 +56,11 @@ def request_id() -> str | None:
 
 def record(action: str, *, case_id: int | None = None, detail: str = "", user=None) -> AuditEvent:
     """Add an audit row for the acting user to the current transaction."""
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user._get_current_object()
+    if user is None and has_request_context():
+        # g.actor covers API requests too, whose bearer-token user is not Flask-Login's current_user.
+        user = g.get("actor")
+        if user is None and current_user and current_user.is_authenticated:
+            user = current_user._get_current_object()
     row = AuditEvent(
         action=action,
         case_id=case_id,

@@ -24,7 +24,7 @@ from app.forms import (
     TextAreaField,
 )
 from app.models import Case
-from workflows import Invalid, WorkflowError, available_steps, history
+from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
 from workflows.deadlines import open_for
 
 bp = Blueprint("cases", __name__)
@@ -145,6 +145,10 @@ def step(case_id: int, trigger: str):
     panel = _panel(case)
     wf_step = panel.workflow.step(trigger)
     if wf_step is None or case.state not in wf_step.source:
+        if wf_step is not None and request.method == "POST" and request.form.get("version") != str(case.version):
+            # A form loaded before someone else moved the case on: say so (409), not that the page is gone (404).
+            return render_template("error.html", status=409, title="Someone else changed this case",
+                                   message=str(StaleVersion(case.version))), 409
         abort(404)
     form_class = panel.step_forms.get(trigger, StepForm)
     form = form_class()

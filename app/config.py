@@ -9,7 +9,7 @@ DEFAULTS: dict[str, object] = {
     "ENV_NAME": "development",
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # filled in by load_config (instance/panels.db)
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},  # no values in error text
     # Data keys: "id:base64key,id2:base64key"; the first is the primary unless DATA_KEY_PRIMARY names one.
     "DATA_KEYS": None,
     "DATA_KEY_PRIMARY": None,

@@ -5,6 +5,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 TITLES = {400: "Bad request", 401: "Sign in required", 403: "You cannot do that", 404: "Page not found",
           405: "Method not allowed", 409: "Someone else changed this", 413: "Too large",
-          422: "There is a problem", 500: "Sorry, there is a problem with the service"}
+          422: "There is a problem", 500: "Sorry, there is a problem with the service",
+          503: "Sorry, the service is unavailable"}
 
 
 def wants_json() -> bool:
@@ -40,6 +42,15 @@ def init_app(app) -> None:
     def stale(exc):
         db.session.rollback()
         return respond(409, "Someone else saved a change to this first. Reload the page to see it, then try again.")
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(exc):
+        # The database (or the audit write, which commits with the change) failed: nothing was saved, so the
+        # honest answer is "unavailable, try again". Only the error's type is logged: its text can hold values.
+        db.session.rollback()
+        log.error("database error on %s %s: %s", request.method, request.endpoint, type(exc).__name__)
+        return respond(503, "The service could not save or read this just now. Nothing you sent was saved; "
+                            "try again in a few minutes.")
 
     @app.errorhandler(WorkflowError)
     def workflow_error(exc):

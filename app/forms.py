@@ -1,9 +1,9 @@
 """Shared form pieces: GOV.UK widgets and validators used by every blueprint."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput as _GovDateInput
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovPasswordInput,
     GovSelect,
     GovSubmitInput,
@@ -21,6 +21,28 @@ NARRATIVE_MAX = 5000
 __all__ = ["DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput", "GovSelect",
            "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional", "PasswordField",
            "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError", "not_in_future"]
+
+
+class FlaskForm(_FlaskForm):
+    """Every page's form: refuses NUL characters, which no person types and PostgreSQL cannot store or compare."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ()):
+                field.errors = [*field.errors, "Remove the NUL character from this answer"]
+                ok = False
+        return ok
+
+
+class GovDateInput(_GovDateInput):
+    """The GOV.UK date input, re-rendering any submission: a crafted POST may send fewer or more than 3 boxes."""
+
+    def map_gov_params(self, field, **kwargs):
+        if field.raw_data is not None and len(field.raw_data) != 3:
+            # The upstream widget unpacks exactly (day, month, year) and would raise: show blank boxes instead.
+            field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
+        return super().map_gov_params(field, **kwargs)
 
 
 def not_in_future(form, field) -> None:

@@ -85,6 +85,10 @@ def document(panels: dict) -> dict:
                     "type": "object", "properties": {"meeting": MEETING,
                                                      "items": {"type": "array", "items": CASE_SUMMARY}}}}}},
                     **common}}},
+            "/api/v1/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": {"description": "The OpenAPI 3.1 document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from app import audit
 from app.access import allows, policy_of
+from app.extensions import db
 
 
 def init_app(app) -> None:
@@ -35,6 +37,11 @@ def enforce_route_policy():
             return jsonify({"error": "unauthorised", "message": "Send a valid bearer token."}), 401
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if not allows(name, user):
+        # An authorisation failure is audited like load_case's refusals (LG-2), committed before the 404.
+        case_id = (request.view_args or {}).get("case_id")
+        audit.record("case.denied" if case_id is not None else "route.denied", case_id=case_id, user=user,
+                     detail=f"endpoint={request.endpoint}")
+        db.session.commit()
         abort(404)
     return None
 

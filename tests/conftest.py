@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import psycopg
 import pytest
 from faker import Faker
+from flask.testing import FlaskClient
 from sqlalchemy import make_url, text
 
 from app import create_app
@@ -58,6 +59,19 @@ def scratch_postgres_database(prefix: str = "pcc_test"):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as under a real server.
+
+    The `app` fixture keeps one app context open for the whole test; without this every request in a test would
+    share flask.g and the SQLAlchemy session: Flask-WTF caches the CSRF token in g (so a later page's token never
+    reaches the session), audit request ids would repeat, and objects would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **{**kwargs, "buffered": True})
+
+
 @pytest.fixture(scope="session")
 def _apps(tmp_path_factory):
     apps = {}
@@ -66,6 +80,7 @@ def _apps(tmp_path_factory):
             url = (f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}" if backend == "sqlite"
                    else stack.enter_context(scratch_postgres_database()))
             application = create_app(test_config(url))
+            application.test_client_class = RequestScopedClient
             with application.app_context():
                 _db.create_all()
             apps[backend] = application

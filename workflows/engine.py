@@ -130,10 +130,11 @@ def fire(case, trigger: str, ctx: Context, *, expected_version: int | None = Non
     if case.id is None:
         db.session.add(case)
         db.session.flush()
-    if step.effect:
-        step.effect(case, ctx)
     holder: dict = {}
-    moved = _machines[case.panel].events[trigger].trigger(case, ctx=ctx, holder=holder)
+    with db.session.no_autoflush:  # the case row is written once, at commit: one step, one version
+        if step.effect:
+            step.effect(case, ctx)
+        moved = _machines[case.panel].events[trigger].trigger(case, ctx=ctx, holder=holder)
     if not moved:  # the machine re-checks the guards; a change between check and move lands here
         raise Blocked([g.reason for g in step.guards if not g.passes(case, ctx)] or ["The step is blocked."])
     return holder["record"]

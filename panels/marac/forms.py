@@ -58,7 +58,7 @@ class ReferralForm(FlaskForm):
                                          validators=[InputRequired("Enter the number of children (0 if none)"),
                                                      NumberRange(0, 30, "Enter a number from 0 to 30")])
     neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
-    routes = SelectMultipleField("Referral routes", widget=GovCheckboxesInput(), choices=list(ROUTES.items()),
+    routes = SelectMultipleField("Referral routes", widget=GovCheckboxesInput(), choices=dict(ROUTES),
                                  description="Select all that apply. A repeat is detected for you.",
                                  validators=[Optional()])
     professional_judgement_reasons = TextAreaField(
@@ -115,7 +115,7 @@ class ReferralForm(FlaskForm):
 
 for _number, (_key, _question) in enumerate(zip(dash.KEYS, dash.QUESTIONS, strict=True), start=1):
     setattr(ReferralForm, _key, RadioField(
-        f"{_number}. {_question}", widget=GovRadioInput(), choices=list(dash.ANSWERS.items()),
+        f"{_number}. {_question}", widget=GovRadioInput(), choices=dict(dash.ANSWERS),
         validators=[InputRequired(f"Answer question {_number}")]))
 
 

@@ -52,6 +52,13 @@ def _close(case, ctx) -> None:
     case.closed_on = ctx.occurred_on
 
 
+def _transfer(case, ctx) -> None:
+    # A case not yet heard leaves the agendas of meetings still to come; nothing else could take it off them.
+    if case.state in ("listed", "research"):
+        agenda.unlist(case, ctx.occurred_on)
+    _close(case, ctx)
+
+
 meeting_has_happened = Guard(
     lambda case, ctx: (m := agenda.listed_meeting(case)) is not None and m.starts_at.date() <= ctx.occurred_on,
     "The meeting this case is listed on has not taken place yet.")
@@ -90,7 +97,7 @@ MARAC = Workflow(
              guards=(actions_settled,), effect=_close),
         Step("expire", ("closed",), "expired", frozenset({SYSTEM}), "End the 12-month repeat flag"),
         Step("transfer", ACTIVE, "transferred", COORDINATORS, "Transfer to another area's MARAC",
-             needs_reason=True, effect=_close),
+             needs_reason=True, effect=_transfer),
     ),
     deadlines=(
         DeadlineRule("closed", "repeat_flag", "12-month repeat flag ends",

@@ -1,0 +1,164 @@
+"""MARAC test helpers: the people and meetings of one area, and a walker that takes a case to any state.
+
+Everything goes through the real services (app.casework.refer / take_step) and commits as a view would.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app import agenda
+from app.audit import AuditEvent
+from app.casework import take_step
+from app.models import Action, AgendaItem, Case, Meeting, User
+from app.timeutil import today, utcnow
+from workflows import SYSTEM, Context, fire
+from workflows.models import CaseTransition, Deadline
+
+TRIAGE_SETTING = "MARAC_TRIAGE_MODEL"
+
+#: How the walker reaches each state from "received" (each entry: trigger, reason).
+PATHS: dict[str, list[tuple[str, str | None]]] = {
+    "received": [],
+    "returned": [("send_back", "The DASH checklist is missing the perpetrator's details")],
+    "declined": [("decline", "Below threshold: signposted to the IDVA service")],
+    "accepted": [("accept", None)],
+    "actions_only": [("accept", None), ("triage_actions_only", None)],
+    "listed": [("accept", None), ("list", None)],
+    "research": [("accept", None), ("list", None), ("circulate", None)],
+    "heard": [("accept", None), ("list", None), ("circulate", None), ("hear", None)],
+    "closed": [("accept", None), ("list", None), ("circulate", None), ("hear", None), ("close", None)],
+    "expired": [("accept", None), ("list", None), ("circulate", None), ("hear", None), ("close", None),
+                ("expire", None)],
+    "transferred": [("transfer", "The victim has moved to another area")],
+}
+
+
+
+
+def an_action(due_on: date | str, *, agency: str = "POLICE", text: str = "Fit a panic alarm at the victim's home"):
+    return {"owner_agency": agency, "text": text, "due_on": due_on if isinstance(due_on, str) else due_on.isoformat()}
+
+
+@dataclass
+class Area:
+    """One MARAC area: its coordinator, a referring practitioner, a panel member, and today's meeting."""
+
+    db: object
+    app: object
+    make_referral: object
+    coordinator: User
+    practitioner: User
+    member: User
+    meeting: Meeting
+
+    def new_meeting(self, days_from_today: int = 0, panel: str = "marac") -> Meeting:
+        starts = datetime.combine(today() + timedelta(days=days_from_today), time(10, 0))
+        meeting = agenda.create_meeting(panel, starts, starts - timedelta(days=7), 120, "Civic Centre, Room 2",
+                                        self.coordinator)
+        self.db.session.commit()
+        return meeting
+
+    def refer(self, **kwargs) -> Case:
+        kwargs.setdefault("referred_on", today() - timedelta(days=14))
+        return self.make_referral(self.practitioner, **kwargs)
+
+    def data_for(self, trigger: str) -> dict:
+        """What the walker sends for steps that need data."""
+        if trigger == "list":
+            return {"meeting_id": self.meeting.id}
+        if trigger == "triage_actions_only":
+            return {"actions": [an_action(today() + timedelta(days=7))]}
+        return {}
+
+    def step(self, case: Case, trigger: str, user: User | None = None, *, reason: str | None = None,
+             data: dict | None = None, occurred_on: date | None = None, version: int | None = None):
+        """Take a step as a person (the coordinator unless told), then commit, as a view does."""
+        record = take_step(user or self.coordinator, case, trigger,
+                           version=case.version if version is None else version,
+                           occurred_on=occurred_on, reason=reason,
+                           data=self.data_for(trigger) if data is None else data)
+        self.db.session.commit()
+        return record
+
+    def expire(self, case: Case):
+        """End the repeat flag as the scheduler does (the system role, no person)."""
+        ctx = Context(actor=None, roles=frozenset({SYSTEM}), now=utcnow(), occurred_on=today(),
+                      reason="repeat_flag deadline passed")
+        record = fire(case, "expire", ctx, expected_version=case.version)
+        self.db.session.commit()
+        return record
+
+    def walk(self, state: str, **referral) -> Case:
+        """Refer a case and take it to ``state``; actions recorded on the way are settled so it can close."""
+        case = self.refer(**referral)
+        for trigger, reason in PATHS[state]:
+            if trigger == "expire":
+                self.expire(case)
+                continue
+            if trigger == "triage_actions_only":
+                with self.triage_allowed():
+                    self.step(case, trigger)
+                self.settle_actions(case)
+                continue
+            self.step(case, trigger, reason=reason)
+        assert case.state == state
+        return case
+
+    def settle_actions(self, case: Case, status: str = "complete") -> None:
+        for action in self.db.session.scalars(select(Action).where(Action.case_id == case.id)):
+            agenda.update_action(action, status, today())
+        self.db.session.commit()
+
+    def triage_allowed(self):
+        return _ConfigValue(self.app, TRIAGE_SETTING, "actions_only_allowed")
+
+
+class _ConfigValue:
+    """Set one config value for a block and put the old one back (the app is shared between tests)."""
+
+    def __init__(self, app, key: str, value):
+        self.app, self.key, self.value = app, key, value
+
+    def __enter__(self):
+        self.old = self.app.config[self.key]
+        self.app.config[self.key] = self.value
+
+    def __exit__(self, *exc):
+        self.app.config[self.key] = self.old
+
+
+@pytest.fixture
+def area(app, db, make_user, make_referral) -> Area:
+    coordinator = make_user("coordinator", agency="IDVA", panels=("marac",))
+    practitioner = make_user("practitioner", agency="POLICE")
+    member = make_user("panel_member", agency="HEALTH", panels=("marac",))  # before the meeting: it is invited
+    starts = datetime.combine(today(), time(10, 0))
+    meeting = agenda.create_meeting("marac", starts, starts - timedelta(days=7), 120, "Civic Centre, Room 2",
+                                    coordinator)
+    db.session.commit()
+    return Area(db, app, make_referral, coordinator, practitioner, member, meeting)
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def footprint(db, case_id: int) -> dict:
+    """Everything a step can change about a case, read fresh from the database."""
+    db.session.expire_all()
+    case = db.session.get(Case, case_id)
+    return {
+        "state": case.state,
+        "version": case.version,
+        "closed_on": case.closed_on,
+        "transitions": _count(db, CaseTransition, CaseTransition.case_id == case_id),
+        "transition_audits": _count(db, AuditEvent, AuditEvent.case_id == case_id,
+                                    AuditEvent.action == "case.transition"),
+        "actions": _count(db, Action, Action.case_id == case_id),
+        "agenda_items": _count(db, AgendaItem, AgendaItem.case_id == case_id),
+        "deadlines": _count(db, Deadline, Deadline.case_id == case_id),
+    }
