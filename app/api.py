@@ -44,11 +44,12 @@ def create_referral():
     if request.content_length and request.content_length > MAX_BODY:
         abort(413)
     case = refer(_panels(), request.get_json(silent=True), actor())
-    db.session.commit()
+    db.session.flush()  # the version the commit will store; the response is built before the commit expires it
     response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
                         "is_repeat": case.is_repeat})
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    db.session.commit()
     return response
 
 

@@ -14,8 +14,24 @@ SUBJECT = {
 }
 
 
+#: Schemas and validators built once per source object (the panels are fixed when the app starts).
+_built: dict[int, tuple[object, object]] = {}
+
+
+def _once(source, build):
+    """Return build(source), made once for this very object (ids are checked against the object itself)."""
+    cached = _built.get(id(source))
+    if cached is None or cached[0] is not source:
+        cached = _built[id(source)] = (source, build(source))
+    return cached[1]
+
+
 def referral_schema(panels: dict) -> dict:
     """The referral body: shared fields, with "details" checked by the chosen panel's schema."""
+    return _once(panels, _referral_schema)
+
+
+def _referral_schema(panels: dict) -> dict:
     return {
         "type": "object", "additionalProperties": False, "required": ["panel", "referred_on", "subject", "details"],
         "properties": {
@@ -78,7 +94,7 @@ def _field(error) -> str:
 
 def field_errors(schema: dict, body) -> dict[str, str]:
     """Validate and return {field path: message}; empty when the body is valid."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _once(schema, lambda s: Draft202012Validator(s, format_checker=FormatChecker()))
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         if error.validator in ("if", "allOf"):

@@ -85,18 +85,20 @@ def index():
     page = max(1, min(page, 10_000))
     stmt = visible_cases(user)
     if status != "all":
-        is_closed = or_(*[(Case.panel == key) & Case.state.in_(panel.workflow.closed_states)
-                          for key, panel in current_app.extensions["panels"].items()])
-        stmt = stmt.where(is_closed if status == "closed" else ~is_closed)
+        # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
+        states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
+                  for key, panel in current_app.extensions["panels"].items()}
+        stmt = stmt.where(or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()]))
     size = int(current_app.config["PAGE_SIZE"])
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     cases = db.session.scalars(stmt.options(selectinload(Case.subject), joinedload(Case.source_agency))
                                .order_by(Case.referred_on.desc(), Case.id.desc())
                                .limit(size).offset((page - 1) * size)).all()
     audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
-    db.session.commit()
-    return render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
-                           panels=current_app.extensions["panels"])
+    response = render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
+                               panels=current_app.extensions["panels"])
+    db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
+    return response
 
 
 @bp.get("/cases/<id:case_id>")
@@ -145,6 +147,7 @@ def step(case_id: int, trigger: str):
     panel = _panel(case)
     wf_step = panel.workflow.step(trigger)
     if wf_step is None or case.state not in wf_step.source:
+        db.session.commit()  # keep the audit of the attempt: error responses roll back what is uncommitted
         if wf_step is not None and request.method == "POST" and request.form.get("version") != str(case.version):
             # A form loaded before someone else moved the case on: say so (409), not that the page is gone (404).
             return render_template("error.html", status=409, title="Someone else changed this case",

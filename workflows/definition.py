@@ -77,6 +77,10 @@ class Workflow:
     def closed_states(self) -> frozenset[str]:
         return self.final | self.closed
 
+    @property
+    def open_states(self) -> tuple[str, ...]:
+        return tuple(s for s in self.states if s not in self.closed_states)
+
     def step(self, trigger: str) -> Step | None:
         return next((s for s in self.steps if s.trigger == trigger), None)
 

@@ -159,12 +159,14 @@ def _record(event) -> None:
 
 
 def _move_deadlines(case, source: str, dest: str, ctx: Context) -> None:
-    db.session.execute(
-        update(Deadline)
-        .where(Deadline.case_id == case.id, Deadline.state == source, Deadline.closed_at.is_(None))
-        .values(closed_at=ctx.now)
-    )
-    for rule in workflow_for(case).deadlines:
+    rules = workflow_for(case).deadlines
+    if any(rule.state == source for rule in rules):  # only a state with deadline rules can have open deadlines
+        db.session.execute(
+            update(Deadline)
+            .where(Deadline.case_id == case.id, Deadline.state == source, Deadline.closed_at.is_(None))
+            .values(closed_at=ctx.now)
+        )
+    for rule in rules:
         if rule.state == dest:
             db.session.add(Deadline(case_id=case.id, state=dest, kind=rule.kind,
                                     due_on=rule.due(case, ctx.occurred_on), opened_at=ctx.now))

@@ -44,12 +44,13 @@ def previous_referral(subject: Subject, referred_on: date) -> Case | None:
     """Return the same victim's latest MARAC referral dated on or before this one, confirmed by decryption."""
     if not subject.match_index:
         return None
-    candidates = db.session.scalars(
-        select(Case).join(Subject, Subject.id == Case.subject_id)
-        .where(Case.panel == "marac", Subject.match_index == subject.match_index, Case.referred_on <= referred_on,
-               Case.state != "draft")
-        .order_by(Case.referred_on.desc(), Case.id.desc()))
-    return next((c for c in candidates if _same_person(c.subject, subject)), None)
+    # Only the blind index narrows the query, so every database drives it from that index (a victim has a
+    # handful of referrals); given the panel and date as well, SQLite scans the whole panel by date instead.
+    same_index = select(Subject.id).where(Subject.match_index == subject.match_index)
+    candidates = db.session.scalars(select(Case).where(Case.subject_id.in_(same_index))
+                                    .order_by(Case.referred_on.desc(), Case.id.desc()))
+    return next((c for c in candidates if c.panel == "marac" and c.state != "draft" and c.referred_on <= referred_on
+                 and _same_person(c.subject, subject)), None)
 
 
 def is_within_repeat_window(previous_on: date, referred_on: date) -> bool:
