@@ -167,12 +167,13 @@ def load_demo():
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Run one sweep and exit")
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron)")
 def scheduler(once: bool):
-    """Run the scheduler process (one per deployment): sweeps deadlines every few minutes."""
-    from workflows.scheduler import SWEEP_JOB, build_scheduler, run_once
+    """Run the scheduler process (one per deployment): the deadline sweep and database statistics."""
+    from workflows.scheduler import JOBS, build_scheduler, run_once
     if once:
-        click.echo(run_once(SWEEP_JOB, int(current_app.config["SCHEDULER_SWEEP_SECONDS"])))
+        for job, (setting, work) in JOBS.items():
+            click.echo(f"{job}: {run_once(job, int(current_app.config[setting]), work=work)}")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo("Scheduler running; press Ctrl+C to stop.")

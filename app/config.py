@@ -28,6 +28,7 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_DURATION": 0,
     "PAGE_SIZE": 50,
     "SCHEDULER_SWEEP_SECONDS": 300,
+    "SCHEDULER_STATISTICS_SECONDS": 6 * 3600,  # SQLite planner statistics (PostgreSQL keeps its own)
     # MARAC local rules (reference/domain-workflows.md section 1).
     "MARAC_VISIBLE_HIGH_RISK_SCORE": 14,
     "MARAC_ESCALATION_INCIDENTS": 3,

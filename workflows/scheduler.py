@@ -1,29 +1,48 @@
-"""The scheduler process: one APScheduler job that sweeps deadlines, guarded by a database lease."""
+"""The scheduler process: APScheduler jobs (the deadline sweep, database statistics), each run under a lease."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.maintenance import refresh_statistics
 from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 from workflows.models import JobRun
 
 log = logging.getLogger(__name__)
 SWEEP_JOB = "sweep-deadlines"
+STATISTICS_JOB = "refresh-statistics"
+
+
+def sweep(now: datetime) -> str:
+    return f"{sweep_due(now)} deadlines handled"
+
+
+def statistics(now: datetime) -> str:
+    return refresh_statistics()
+
+
+#: Job id -> (setting giving its interval in seconds, the work it does).
+JOBS: dict[str, tuple[str, Callable[[datetime], str]]] = {
+    SWEEP_JOB: ("SCHEDULER_SWEEP_SECONDS", sweep),
+    STATISTICS_JOB: ("SCHEDULER_STATISTICS_SECONDS", statistics),
+}
 
 
 def window_start(now: datetime, seconds: int) -> datetime:
-    """Floor ``now`` to the start of its sweep window."""
+    """Floor ``now`` to the start of its window."""
     epoch = datetime(2000, 1, 1)
     return epoch + timedelta(seconds=((now - epoch).total_seconds() // seconds) * seconds)
 
 
-def run_once(job: str, seconds: int, now: datetime | None = None) -> str:
-    """Take this window's lease and sweep; a window another process already holds is skipped."""
+def run_once(job: str, seconds: int, now: datetime | None = None,
+             work: Callable[[datetime], str] = sweep) -> str:
+    """Take this window's lease for the job and do its work; a window another process already holds is skipped."""
     now = now or utcnow()
     lease = JobRun(job=job, window_start=window_start(now, seconds), started_at=now)
     db.session.add(lease)
@@ -32,25 +51,26 @@ def run_once(job: str, seconds: int, now: datetime | None = None) -> str:
     except IntegrityError:
         db.session.rollback()
         return "skipped: window already taken"
-    handled = sweep_due(now)
+    outcome = work(now)
     lease = db.session.get(JobRun, lease.id)
-    lease.finished_at, lease.outcome = utcnow(), f"{handled} deadlines handled"
+    lease.finished_at, lease.outcome = utcnow(), outcome
     db.session.commit()
-    return lease.outcome
+    return outcome
 
 
 def build_scheduler(app) -> BlockingScheduler:
-    seconds = int(app.config["SCHEDULER_SWEEP_SECONDS"])
-
-    def sweep() -> None:
-        with app.app_context():
-            try:
-                log.info("sweep: %s", run_once(SWEEP_JOB, seconds))
-            finally:
-                db.session.remove()
-
+    """One scheduler for the deployment: every job has a fixed id, coalesces missed runs and never overlaps."""
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(sweep, "interval", seconds=seconds, id=SWEEP_JOB, replace_existing=True,
-                      coalesce=True, max_instances=1, misfire_grace_time=seconds,
-                      next_run_time=utcnow())
+    for job, (setting, work) in JOBS.items():
+        seconds = int(app.config[setting])
+
+        def run(job=job, seconds=seconds, work=work) -> None:
+            with app.app_context():
+                try:
+                    log.info("%s: %s", job, run_once(job, seconds, work=work))
+                finally:
+                    db.session.remove()
+
+        scheduler.add_job(run, "interval", seconds=seconds, id=job, replace_existing=True, coalesce=True,
+                          max_instances=1, misfire_grace_time=seconds, next_run_time=utcnow())
     return scheduler
