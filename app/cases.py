@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true, union
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
 from app import audit
-from app.access import actor, coordinates, load_case, may_add_research, may_update_action, policy, visible_cases
+from app.access import (
+    access_branches,
+    actor,
+    coordinates,
+    load_case,
+    may_add_research,
+    may_update_action,
+    policy,
+    visible_cases,
+)
 from app.agenda import listed_meeting
 from app.casework import RESEARCH_MAX, add_research, context_for, take_step
 from app.extensions import db
@@ -83,22 +92,39 @@ def index():
         status = "open"
     page = request.args.get("page", 1, type=int) or 1
     page = max(1, min(page, 10_000))
-    stmt = visible_cases(user)
+    in_status = true()
     if status != "all":
         # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
         states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
                   for key, panel in current_app.extensions["panels"].items()}
-        stmt = stmt.where(or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()]))
+        in_status = or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()])
     size = int(current_app.config["PAGE_SIZE"])
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    cases = db.session.scalars(stmt.options(selectinload(Case.subject), joinedload(Case.source_agency))
-                               .order_by(Case.referred_on.desc(), Case.id.desc())
-                               .limit(size).offset((page - 1) * size)).all()
+    total = db.session.scalar(select(func.count()).select_from(visible_cases(user).where(in_status).subquery()))
+    ids = _newest_first(user, in_status, size, (page - 1) * size)
+    loaded = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
+        selectinload(Case.subject), joinedload(Case.source_agency)))}
+    cases = [loaded[i] for i in ids]
     audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
     response = render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
                                panels=current_app.extensions["panels"])
     db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
     return response
+
+
+def _newest_first(user, where, limit: int, offset: int) -> list[int]:
+    """Return one page of the visible case ids, newest referral first.
+
+    Each branch of the access policy is read newest first from its own index and the branches are merged: one
+    query with the policy's OR in it would make the database sort every visible case to find a page.
+    """
+    newest = (Case.referred_on.desc(), Case.id.desc())
+    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*newest).limit(offset + limit)
+                .subquery() for branch in access_branches(user)]
+    if not branches:
+        return []
+    merged = union(*[select(b.c.id, b.c.referred_on) for b in branches]).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.referred_on.desc(), merged.c.id.desc())
+                                   .limit(limit).offset(offset)))
 
 
 @bp.get("/cases/<id:case_id>")

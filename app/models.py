@@ -129,7 +129,10 @@ class Case(db.Model):
         # Covers the access policy's columns, so counting a list's cases never reads the table.
         Index("ix_cases_panel_state", "panel", "state", "referrer_id", "source_agency_id"),
         Index("ix_cases_panel_referred_on", "panel", "referred_on"),
-        Index("ix_cases_referred_on_id", "referred_on", "id"),  # case lists, newest first, without a sort
+        # Case lists read each branch of the access policy newest first from one of these, without a sort.
+        Index("ix_cases_referred_on_id", "referred_on", "id"),
+        Index("ix_cases_referrer_id", "referrer_id", "referred_on"),
+        Index("ix_cases_source_agency_id", "source_agency_id", "referred_on"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
@@ -138,8 +141,8 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     referred_on: Mapped[date]
     closed_on: Mapped[date | None]
-    referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    source_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     neighbourhood: Mapped[str | None] = mapped_column(String(80))
     #: Agenda priority set by the panel (MARAC: the DASH score); higher is discussed earlier.
     priority: Mapped[int] = mapped_column(default=0)

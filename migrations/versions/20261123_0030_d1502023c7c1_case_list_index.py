@@ -1,4 +1,4 @@
-"""Case list indexes: newest first without a sort; counts covered by the (panel, state) index.
+"""Case list indexes: each branch of the access policy newest first; counts covered by the (panel, state) index.
 
 Revision ID: d1502023c7c1
 Revises: 28ff69b3c53d
@@ -20,10 +20,16 @@ def upgrade():
         batch_op.drop_index('ix_cases_panel_state')
         batch_op.create_index('ix_cases_panel_state', ['panel', 'state', 'referrer_id', 'source_agency_id'],
                               unique=False)
+        for column in ('referrer_id', 'source_agency_id'):
+            batch_op.drop_index(f'ix_cases_{column}')
+            batch_op.create_index(f'ix_cases_{column}', [column, 'referred_on'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        for column in ('referrer_id', 'source_agency_id'):
+            batch_op.drop_index(f'ix_cases_{column}')
+            batch_op.create_index(f'ix_cases_{column}', [column], unique=False)
         batch_op.drop_index('ix_cases_panel_state')
         batch_op.create_index('ix_cases_panel_state', ['panel', 'state'], unique=False)
         batch_op.drop_index('ix_cases_referred_on_id')
