@@ -9,6 +9,7 @@ from flask import abort, g
 from sqlalchemy import false, or_, select
 
 from app import audit
+from app.agenda import agenda_cases
 from app.extensions import db
 from app.models import CASE_ROLES, Action, AgendaItem, Case, Meeting, MeetingMember
 
@@ -93,6 +94,19 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
     if action:
         audit.record(action, case_id=case.id, user=user)
     return case
+
+
+def read_agenda(user, meeting: Meeting) -> tuple[list[Case], set[int]]:
+    """Return a meeting's cases in discussion order and the ids of those the user may open, auditing each of those.
+
+    A seat on the meeting is not enough on its own: the case must pass the access policy too.
+    """
+    cases = agenda_cases(meeting)
+    visible = set(db.session.scalars(select(Case.id).where(case_filter(user), Case.id.in_([c.id for c in cases]))))
+    for case in cases:
+        if case.id in visible:
+            audit.record("case.agenda_listed", case_id=case.id, user=user)
+    return cases, visible
 
 
 def case_roles(user, case: Case) -> frozenset[str]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
-from sqlalchemy import select
 
-from app import audit
-from app.access import actor, case_filter, load_case, may_update_action, policy, visible_meetings
-from app.agenda import agenda_cases, update_action
+from app.access import actor, load_case, may_update_action, policy, read_agenda, visible_meetings
+from app.agenda import update_action
 from app.api_schema import ACTION_UPDATE, EVENT, field_errors
 from app.casework import detail, refer, summary, take_step
 from app.extensions import db
-from app.models import Action, Case, Meeting
+from app.models import Action, Meeting
 from app.openapi import document
 from app.timeutil import today
 from workflows import Invalid
@@ -109,17 +107,10 @@ def meeting_agenda(meeting_id: int):
     meeting = db.session.scalar(visible_meetings(actor()).where(Meeting.id == meeting_id))
     if meeting is None:
         abort(404)
-    items = []
-    # Like the agenda page: a seat on the meeting shows only the cases the access policy lets the caller open.
-    cases = agenda_cases(meeting)
-    visible = set(db.session.scalars(select(Case.id).where(case_filter(actor()), Case.id.in_([c.id for c in cases]))))
-    for case in cases:
-        if case.id not in visible:
-            continue
-        items.append({**summary(case), "actions": [
-            {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
-            for a in case.actions]})
-        audit.record("case.agenda_listed", case_id=case.id)
+    cases, visible = read_agenda(actor(), meeting)
+    items = [{**summary(case), "actions": [
+        {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
+        for a in case.actions]} for case in cases if case.id in visible]
     db.session.commit()
     return jsonify({"meeting": _meeting(meeting), "items": items})
 

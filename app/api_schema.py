@@ -92,12 +92,23 @@ def _field(error) -> str:
     return ".".join(p for p in path if p) or "body"
 
 
+def _nul_characters(value, path: str = "") -> dict[str, str]:
+    """Field errors for strings holding a NUL character (PostgreSQL cannot store one in a text column)."""
+    if isinstance(value, str):
+        return {path or "body": "must not contain a NUL character"} if "\x00" in value else {}
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    errors: dict[str, str] = {}
+    for key, item in items:
+        errors.update(_nul_characters(item, f"{path}.{key}" if path else str(key)))
+    return errors
+
+
 def field_errors(schema: dict, body) -> dict[str, str]:
-    """Validate and return {field path: message}; empty when the body is valid."""
+    """Validate and return {field path: message}; empty when the body is valid (NUL characters never are)."""
     validator = _once(schema, lambda s: Draft202012Validator(s, format_checker=FormatChecker()))
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         if error.validator in ("if", "allOf"):
             continue
         errors.setdefault(_field(error), _FRIENDLY.get(error.validator, lambda e: "is not valid")(error))
-    return errors
+    return errors or _nul_characters(body)

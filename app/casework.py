@@ -17,23 +17,12 @@ def _not_future(value: str | None, field: str, today: date) -> dict[str, str]:
     return {field: "must be today or in the past"} if value and date.fromisoformat(value) > today else {}
 
 
-def _nul_characters(value, path: str = "") -> dict[str, str]:
-    """Field errors for strings holding a NUL character (PostgreSQL cannot store one in a text column)."""
-    if isinstance(value, str):
-        return {path or "body": "must not contain a NUL character"} if "\x00" in value else {}
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    errors: dict[str, str] = {}
-    for key, item in items:
-        errors.update(_nul_characters(item, f"{path}.{key}" if path else str(key)))
-    return errors
-
-
 def refer(panels: dict, body, user, now: datetime | None = None):
     """Validate a referral (the API's shape, which the pages build too) and make it; the caller commits."""
     now = now or utcnow()
     if not isinstance(body, dict):
         raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
-    errors = field_errors(referral_schema(panels), body) or _nul_characters(body)
+    errors = field_errors(referral_schema(panels), body)
     if not errors:
         errors.update(_not_future(body["referred_on"], "referred_on", today(now)))
         errors.update(_not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))

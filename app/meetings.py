@@ -5,13 +5,12 @@ from datetime import datetime, time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from sqlalchemy import select
 from wtforms import IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from app import audit
-from app.access import actor, case_filter, policy, visible_meetings
-from app.agenda import agenda_cases, create_meeting
+from app.access import actor, policy, read_agenda, visible_meetings
+from app.agenda import create_meeting
 from app.extensions import db
 from app.forms import (
     DataRequired,
@@ -25,7 +24,7 @@ from app.forms import (
     SubmitField,
     ValidationError,
 )
-from app.models import Case, Meeting
+from app.models import Meeting
 from app.timeutil import local_now, today
 
 bp = Blueprint("meetings", __name__)
@@ -103,12 +102,7 @@ def agenda(meeting_id: int):
     meeting = db.session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
     if meeting is None:
         abort(404)
-    cases = agenda_cases(meeting)
-    visible = set(db.session.scalars(select(Case.id).where(case_filter(user),
-                                                           Case.id.in_([c.id for c in cases]))))
-    for case in cases:
-        if case.id in visible:
-            audit.record("case.agenda_listed", case_id=case.id)
+    cases, visible = read_agenda(user, meeting)
     response = render_template("meetings/agenda.html", meeting=meeting, cases=cases, visible=visible)
     db.session.commit()
     return response

@@ -2,7 +2,7 @@
 from panels.base import Panel
 from panels.marac import forms, schema, services, views
 from panels.marac.models import MaracReferral
-from panels.marac.workflow import MARAC
+from panels.marac.workflow import MARAC, ON_AGENDA
 
 PANEL = Panel(
     key="marac",
@@ -15,5 +15,5 @@ PANEL = Panel(
     describe=services.describe,
     step_forms=forms.STEP_FORMS,
     case_template="panels/marac/_case.html",
-    research_states=("listed", "research"),
+    research_states=ON_AGENDA,
 )

@@ -7,7 +7,7 @@ from app.access import actor, policy
 from app.cases import show_errors
 from app.casework import refer
 from app.extensions import db
-from panels.marac import dash
+from panels.marac import dash, settings
 from panels.marac.forms import ReferralForm
 from workflows import Invalid
 
@@ -24,7 +24,7 @@ def new_referral():
             case = refer(current_app.extensions["panels"], form.payload(), actor())
             db.session.commit()
             flash(f"Referral {case.reference} received"
-                  + (" (a repeat within 12 months)." if case.is_repeat else "."))
+                  + (f" (a repeat within {settings.repeat_months()} months)." if case.is_repeat else "."))
             return redirect(url_for("cases.show", case_id=case.id))
         except Invalid as exc:
             db.session.rollback()

@@ -10,6 +10,8 @@ from workflows import SYSTEM, DeadlineRule, Guard, Step, Workflow
 
 REFERRERS = frozenset({REFERRER, COORDINATOR})
 COORDINATORS = frozenset({COORDINATOR})
+#: Listed on a meeting that has not yet heard the case: agencies research it, and it may be deferred or heard.
+ON_AGENDA = ("listed", "research")
 ACTIVE = ("received", "returned", "accepted", "actions_only", "listed", "research", "heard")
 
 
@@ -54,7 +56,7 @@ def _close(case, ctx) -> None:
 
 def _transfer(case, ctx) -> None:
     # A case not yet heard leaves the agendas of meetings still to come; nothing else could take it off them.
-    if case.state in ("listed", "research"):
+    if case.state in ON_AGENDA:
         agenda.unlist(case, ctx.occurred_on)
     _close(case, ctx)
 
@@ -89,9 +91,9 @@ MARAC = Workflow(
         Step("list", ("accepted",), "listed", COORDINATORS, "List on a meeting", validate=_meeting_chosen,
              effect=_list),
         Step("circulate", ("listed",), "research", COORDINATORS, "Circulate for agency research"),
-        Step("defer", ("listed", "research"), "accepted", COORDINATORS, "Defer to a later meeting",
+        Step("defer", ON_AGENDA, "accepted", COORDINATORS, "Defer to a later meeting",
              needs_reason=True, effect=_unlist),
-        Step("hear", ("listed", "research"), "heard", COORDINATORS, "Record the hearing and actions",
+        Step("hear", ON_AGENDA, "heard", COORDINATORS, "Record the hearing and actions",
              guards=(meeting_has_happened,), validate=_actions_given(False), effect=_record_actions),
         Step("close", ("heard", "actions_only"), "closed", COORDINATORS, "Close the case",
              guards=(actions_settled,), effect=_close),
