@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime
 
 from flask import g, has_request_context
-from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -57,10 +56,7 @@ def request_id() -> str | None:
 def record(action: str, *, case_id: int | None = None, detail: str = "", user=None) -> AuditEvent:
     """Add an audit row for the acting user to the current transaction."""
     if user is None and has_request_context():
-        # g.actor covers API requests too, whose bearer-token user is not Flask-Login's current_user.
-        user = g.get("actor")
-        if user is None and current_user and current_user.is_authenticated:
-            user = current_user._get_current_object()
+        user = g.get("actor")  # the signed-in person or the API token's user (app.security sets it)
     row = AuditEvent(
         action=action,
         case_id=case_id,

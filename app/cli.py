@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
-import sys
 
 import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from app import audit, crypto, tokens
+from app import accounts, audit, crypto, tokens
 from app.extensions import db
-from app.models import AGENCY_KINDS, PANEL_ROLES, ROLES, Agency, Membership, User
-from app.passwords import hash_password, password_problem
+from app.guard import check_database, is_development
+from app.models import AGENCY_KINDS, ROLES, Agency, User
 
 
 def init_app(app) -> None:
@@ -55,37 +53,76 @@ def users():
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--panel", "panels", multiple=True, help="Panel the coordinator or member sits on (repeatable)")
 @click.option("--name", default="", help="Display name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
-def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...], name: str, password_stdin: bool):
-    """Create a user; without --password-stdin a random password is generated and printed once."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise click.UsageError("EMAIL must be an email address")
+def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...], name: str):
+    """Create an account and print its one-time invitation link (nobody chooses a password for someone else)."""
     agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.strip().upper()))
     if agency is None:
         raise click.ClickException(f"no agency with code {agency_code}")
-    known = current_app.extensions["panels"]
-    if role in PANEL_ROLES and not panels:
-        raise click.UsageError(f"--panel is required for a {role}")
-    for panel in panels:
-        if panel not in known:
-            raise click.UsageError(f"unknown panel {panel!r}; choose from {', '.join(sorted(known))}")
-    if role not in PANEL_ROLES and panels:
-        raise click.UsageError("--panel is only for coordinators and panel members")
-    if db.session.scalar(select(User).where(func.lower(User.email) == email)):
-        raise click.ClickException(f"user {email} already exists")
-    generated = not password_stdin
-    password = secrets.token_urlsafe(18) if generated else sys.stdin.readline().rstrip("\n")
-    if problem := password_problem(password):
-        raise click.ClickException(problem)
-    user = User(email=email, display_name=name, agency=agency, role=role, password_hash=hash_password(password))
-    user.memberships = [Membership(panel=p, role=role) for p in panels]
-    db.session.add(user)
-    audit.record("admin.user_create", detail=f"role={role}")
+    problems = accounts.role_problems(role, panels)
+    if problem := accounts.email_problem(email):
+        problems["email"] = problem
+    if problems:
+        raise click.UsageError("; ".join(problems.values()))
+    user, link = accounts.invite(email, name, agency, role, panels)
+    audit.record("admin.user_invite", detail=f"user={user.id} role={role}")
     db.session.commit()
-    click.echo(f"Created {role} {email}")
-    if generated:
-        click.echo(f"Password (shown once): {password}")
+    click.echo(f"Created {role} {user.email}")
+    hours = current_app.config["INVITE_LINK_HOURS"]
+    click.echo(f"Invitation link (works once, within {hours} hours; send it to them):")
+    click.echo(link)
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
+
+
+@users.command("reset-link")
+@click.argument("email")
+def reset_link(email: str):
+    """Print a one-time link for EMAIL to choose a new password (their second factor is still needed)."""
+    user = _user(email)
+    link = accounts.reset_link(user)
+    audit.record("admin.reset_link", detail=f"user={user.id}")
+    db.session.commit()
+    click.echo(f"Password reset link for {user.email} (works once, within "
+               f"{current_app.config['RESET_LINK_HOURS']} hours; send it to them):")
+    click.echo(link)
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_user(email: str):
+    """Disable EMAIL's account: every session and API token stops working at once."""
+    user = _user(email)
+    accounts.disable(user)
+    audit.record("admin.user_disable", detail=f"user={user.id}")
+    db.session.commit()
+    click.echo(f"Disabled {user.email}")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_user(email: str):
+    """Enable EMAIL's account again."""
+    user = _user(email)
+    accounts.enable(user)
+    audit.record("admin.user_enable", detail=f"user={user.id}")
+    db.session.commit()
+    click.echo(f"Enabled {user.email}")
+
+
+@users.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email: str):
+    """Remove EMAIL's second factor after checking who is asking; they set up a new one at their next sign-in."""
+    user = _user(email)
+    accounts.reset_second_factor(user)
+    audit.record("admin.second_factor_reset", detail=f"user={user.id}")
+    db.session.commit()
+    click.echo(f"Reset the second factor of {user.email}; they set up a new authenticator app when they next sign in")
 
 
 @click.group("tokens")
@@ -97,9 +134,7 @@ def tokens_cli():
 @click.argument("email")
 def create_token(email: str):
     """Issue an API token for EMAIL and print it on the last line (only its hash is stored)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no user {email}")
+    user = _user(email)
     token = tokens.issue(user)
     audit.record("admin.token_create", user=user)
     db.session.commit()
@@ -156,8 +191,9 @@ def demo():
 
 @demo.command("load")
 def load_demo():
-    """Load the synthetic demo partnership if the database has no users yet."""
+    """Load the synthetic demo partnership if the database has no users yet (development only)."""
     from app.demo import load, print_sign_ins
+    _development_only()
     if db.session.scalar(select(func.count(User.id))):
         click.echo("The database already has users; demo data not loaded.")
     else:
@@ -166,11 +202,37 @@ def load_demo():
     print_sign_ins(click.echo)
 
 
+@demo.command("codes")
+def demo_codes():
+    """Print each demo account's authenticator code for this moment (development only)."""
+    from app.demo import current_codes
+    _development_only()
+    for user, code in current_codes():
+        click.echo(f"  {user.email:<32} {code}")
+    click.echo("Each code works once, for about a minute.")
+
+
+@demo.command("disable")
+def disable_demo():
+    """Disable the demo accounts and delete their credentials (so a database that held the demo can be served)."""
+    from app.demo import disable_all
+    count = disable_all()
+    audit.record("admin.demo_disable", detail=f"count={count}")
+    db.session.commit()
+    click.echo(f"Disabled {count} demo accounts.")
+
+
+def _development_only() -> None:
+    if not is_development(current_app):
+        raise click.ClickException("This command is for development only: the demo's people and passwords are public")
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="Run every job once and exit (for cron)")
 def scheduler(once: bool):
     """Run the scheduler process (one per deployment): the deadline sweep and database statistics."""
     from workflows.scheduler import JOBS, build_scheduler, run_once
+    check_database(current_app)
     if once:
         for job, (setting, work) in JOBS.items():
             click.echo(f"{job}: {run_once(job, int(current_app.config[setting]), work=work)}")

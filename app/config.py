@@ -21,14 +21,34 @@ DEFAULTS: dict[str, object] = {
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 1,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    # The address people use, for the one-time links the CLI and admin pages hand out.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # How many reverse proxies stand in front of gunicorn (their X-Forwarded-For is trusted); 0 for none.
+    "TRUSTED_PROXIES": 0,
+    # Session cookie: HTTPS-only in production (the production guard insists), then named __Host-session.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_SECURE": False,  # set True behind HTTPS (production guard, issue 3)
-    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_DURATION": 0,
+    # Sessions (security bar SE-2): idle and absolute limits; the time allowed between password and code;
+    # how recently someone must have proved both factors to export or change roles.
+    "SESSION_IDLE_SECONDS": 30 * 60,
+    "SESSION_ABSOLUTE_SECONDS": 12 * 3600,
+    "SIGN_IN_STEP_SECONDS": 10 * 60,
+    "REAUTHENTICATE_SECONDS": 15 * 60,
+    # Throttling (AU-5): failures allowed per window, by what they are counted against.
+    "THROTTLE_WINDOW_SECONDS": 15 * 60,
+    "THROTTLE_ACCOUNT_ADDRESS_LIMIT": 5,  # one account from one address
+    "THROTTLE_ACCOUNT_LIMIT": 30,  # one account from every address (credential stuffing)
+    "THROTTLE_ADDRESS_LIMIT": 50,  # one address across every account (password spraying)
+    "THROTTLE_SECOND_FACTOR_LIMIT": 5,  # codes for one account
+    # One-time links to set a password.
+    "INVITE_LINK_HOURS": 72,
+    "RESET_LINK_HOURS": 2,
     "PAGE_SIZE": 50,
     "SCHEDULER_SWEEP_SECONDS": 300,
     "SCHEDULER_STATISTICS_SECONDS": 6 * 3600,  # SQLite planner statistics (PostgreSQL keeps its own)
+    "SCHEDULER_PRUNE_SECONDS": 15 * 60,  # ended sessions, old throttle counters, spent links
     # MARAC local rules (reference/domain-workflows.md section 1).
     "MARAC_VISIBLE_HIGH_RISK_SCORE": 14,
     "MARAC_ESCALATION_INCIDENTS": 3,
@@ -43,19 +63,28 @@ ENV_OVERRIDES = {
     "DATA_KEY_PRIMARY": "DATA_KEY_PRIMARY",
     "BLIND_INDEX_KEY": "BLIND_INDEX_KEY",
     "APP_ENV": "ENV_NAME",
+    "PUBLIC_URL": "PUBLIC_URL",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",
 }
 
 
 def load_config(app, overrides: dict | None) -> None:
-    """Apply defaults, the instance file, the environment and test overrides, in that order."""
+    """Apply defaults, the instance file (or the file PANELS_SETTINGS names), the environment and test overrides."""
     app.config.update(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("PANELS_SETTINGS"):
+        app.config.from_envvar("PANELS_SETTINGS")
+    else:
+        app.config.from_pyfile("config.py", silent=True)
     for env_name, key in ENV_OVERRIDES.items():
         if os.environ.get(env_name):
-            app.config[key] = os.environ[env_name]
+            app.config[key] = _typed(os.environ[env_name], DEFAULTS.get(key))
     if overrides:
         app.config.update(overrides)
+    if app.config["SESSION_COOKIE_SECURE"] and not app.config.get("SESSION_COOKIE_NAME", "").startswith("__Host-"):
+        # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and for every path.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'panels.db'}"
@@ -63,6 +92,15 @@ def load_config(app, overrides: dict | None) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # An embedded file never drops the connection: pinging it costs a round trip per request for nothing.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
+
+
+def _typed(text: str, default):
+    """Read an environment value as the type of the setting's default (booleans: 1/true/yes/on)."""
+    if isinstance(default, bool):
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(text)
+    return text
 
 
 def normalise_database_url(url: str) -> str:

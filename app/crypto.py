@@ -169,7 +169,8 @@ def normalise(value: str) -> str:
     return "".join(ch for ch in stripped.casefold() if ch.isalnum())
 
 
-def _index_key(purpose: str) -> bytes:
+def derived_key(purpose: str) -> bytes:
+    """Return the key for one purpose, derived (HKDF) from BLIND_INDEX_KEY: no two purposes share a key."""
     cache = current_app.extensions.setdefault("blind_index_keys", {})
     if purpose not in cache:
         root_text = current_app.config.get("BLIND_INDEX_KEY")
@@ -181,9 +182,13 @@ def _index_key(purpose: str) -> bytes:
     return cache[purpose]
 
 
+def keyed_hash(purpose: str, *parts: str) -> str:
+    """Return the full HMAC-SHA256 (hex) of the parts, exactly as given, under this purpose's key."""
+    return hmac.new(derived_key(purpose), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
 def blind_index(purpose: str, *parts: str) -> str:
     """Return a truncated HMAC-SHA256 over the normalised parts, keyed for this purpose only."""
-    message = "\x1f".join(normalise(p) for p in parts).encode()
-    digest = hmac.new(_index_key(purpose), message, hashlib.sha256).hexdigest()
+    digest = keyed_hash(purpose, *(normalise(p) for p in parts))
     bits = int(current_app.config.get("BLIND_INDEX_BITS", 32))
     return digest[: max(4, bits // 4)]

@@ -8,12 +8,17 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
+import pyotp
 from faker import Faker
 from flask import current_app
+from sqlalchemy import select
 
+from app import accounts
 from app.agenda import create_meeting
+from app.auth import second_factor
 from app.casework import refer, take_step
 from app.extensions import db
+from app.guard import DEMO_DOMAIN
 from app.models import Action, Agency, Membership, User
 from app.passwords import hash_password
 from app.timeutil import today as local_today
@@ -21,7 +26,6 @@ from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 
 DEMO_PASSWORD = "demo-only-password-2026"
-DEMO_DOMAIN = "demo.invalid"
 AGENCIES = [
     ("POLICE", "Northshire Police", "police"),
     ("COUNCIL", "Northshire Council Community Safety", "council"),
@@ -81,6 +85,7 @@ def load(seed: int = 2026) -> None:
     for local, agency, role, panels in USERS:
         user = User(email=demo_email(local), display_name=fake.name(), agency=agencies[agency], role=role,
                     password_hash=hashed, memberships=[Membership(panel=p, role=role) for p in panels])
+        user.totp_secret, user.totp_enrolled_at = pyotp.random_base32(), utcnow()  # enrolled: printed below
         db.session.add(user)
         people[local] = user
     db.session.flush()
@@ -165,8 +170,33 @@ def _complete_actions(case, on) -> None:
         action.status, action.completed_on = "complete", on
 
 
+def demo_users() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.id)))
+
+
 def print_sign_ins(echo) -> None:
+    """Print the demo accounts with their password and authenticator secrets (synthetic accounts only)."""
     echo("")
     echo("Demo sign-ins (synthetic people only), password for all: " + DEMO_PASSWORD)
-    for local, agency, role, panels in USERS:
-        echo(f"  {role:<13} {demo_email(local):<32} {agency}{' ' + ','.join(panels) if panels else ''}")
+    echo("Each account has a second factor. Add its secret to an authenticator app (time-based, 6 digits),")
+    echo("or print the current codes with: .venv/bin/flask demo codes")
+    for user in demo_users():
+        panels = ",".join(m.panel for m in user.memberships)
+        echo(f"  {user.role:<13} {user.email:<32} {user.agency.code:<9} {panels:<6} secret {user.totp_secret}")
+
+
+def current_codes() -> list[tuple[User, str]]:
+    """Each demo account with its authenticator code for this moment (development only)."""
+    step = second_factor.time_step(utcnow())
+    return [(user, pyotp.TOTP(user.totp_secret).generate_otp(step)) for user in demo_users() if user.totp_secret]
+
+
+def disable_all() -> int:
+    """Disable the demo accounts and delete their credentials, so nobody can sign in with the published password
+    (the caller commits). The accounts stay because their cases and audit trail refer to them."""
+    users = [user for user in demo_users() if user.is_enabled]
+    for user in users:
+        accounts.disable(user)
+        user.password_hash = None
+        second_factor.remove(user)
+    return len(users)

@@ -1,6 +1,12 @@
-"""Database housekeeping run by the scheduler: planner statistics for the embedded SQLite database."""
+"""Database housekeeping run by the scheduler: planner statistics for SQLite, and spent sign-in records."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import delete, or_
+
+from app.auth import sessions, throttle
+from app.auth.models import AccountLink
 from app.extensions import db
 
 #: Rows SQLite samples per index: enough for the planner, and bounded however large the database grows.
@@ -19,3 +25,13 @@ def refresh_statistics() -> str:
         conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         conn.exec_driver_sql("ANALYZE")
     return "statistics refreshed"
+
+
+def prune_sign_in_records(now: datetime) -> str:
+    """Delete sessions past their limits, throttle counters whose window ended, and used or expired links."""
+    ended = sessions.prune(now)
+    counters = throttle.prune(now)
+    spent = db.session.execute(delete(AccountLink).where(
+        or_(AccountLink.used_at.is_not(None), AccountLink.expires_at <= now))).rowcount or 0
+    db.session.commit()
+    return f"{ended} sessions, {counters} throttle counters and {spent} links removed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.crypto import EncryptedField
@@ -41,15 +41,25 @@ class Agency(db.Model):
 class User(db.Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
-    #: Bumped on sign-out, disablement and credential change: every older session cookie stops working.
-    session_version: Mapped[int] = mapped_column(default=1)
+    #: The authenticator app's shared secret (encrypted), once the person has proved their app has it.
+    totp_secret_ct: Mapped[str | None] = mapped_column(Text)
+    #: A secret being set up: it replaces the one above only when a code from it is accepted.
+    totp_pending_secret_ct: Mapped[str | None] = mapped_column(Text)
+    totp_enrolled_at: Mapped[datetime | None]
+    #: The last 30-second time step whose code was accepted: a code is good once, and never an older one.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime | None]
+
+    totp_secret = EncryptedField()
+    totp_pending_secret = EncryptedField()
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan",
@@ -63,8 +73,12 @@ class User(db.Model):
     def is_active(self) -> bool:
         return self.is_enabled
 
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enrolled_at is not None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return str(self.id)
 
     def panels_as(self, role: str) -> frozenset[str]:
         return frozenset(m.panel for m in self.memberships if m.role == role)

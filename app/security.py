@@ -1,15 +1,27 @@
 """Per-request security: the route policy check, the acting user, and response headers."""
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 
 from app import audit
 from app.access import allows, policy_of
-from app.extensions import db
+from app.auth import sessions
+from app.auth.models import SIGNED_IN
+from app.extensions import db, login_manager
+
+#: What the sign-in page says when a session ended on its own.
+SESSION_ENDED = {
+    sessions.ENDED_IDLE: "You were signed out because you had done nothing for a while. Sign in again to carry on.",
+    sessions.ENDED_ABSOLUTE: "You were signed out because you had been signed in for the longest time allowed. "
+                             "Sign in again to carry on.",
+    sessions.ENDED_ELSEWHERE: "Your session ended. Sign in again to carry on.",
+}
 
 
 def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are bound to the browser server-side (app.auth.sessions)
+    login_manager.request_loader(lambda request: sessions.signed_in_user())
     app.before_request(enforce_route_policy)
     app.after_request(security_headers)
 
@@ -28,14 +40,19 @@ def enforce_route_policy():
         from app.tokens import user_from_bearer
         user = user_from_bearer()
     else:
-        user = current_user._get_current_object() if current_user.is_authenticated else None
+        user = sessions.signed_in_user()
     g.actor = user
     if name == "public":
+        return None
+    if name == "sign_in_pending":
+        row = sessions.current()
+        if row is None or row.stage == SIGNED_IN:
+            return _to_sign_in()
         return None
     if user is None:
         if is_api:
             return jsonify({"error": "unauthorised", "message": "Send a valid bearer token."}), 401
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return _to_sign_in()
     if not allows(name, user):
         # An authorisation failure is audited like load_case's refusals (LG-2), committed before the 404.
         case_id = (request.view_args or {}).get("case_id")
@@ -46,15 +63,36 @@ def enforce_route_policy():
     return None
 
 
+def _to_sign_in():
+    """Send a browser to sign in, saying why if its session ended, and coming back here afterwards (GET only)."""
+    if g.get("session_ended"):
+        flash(SESSION_ENDED[g.session_ended])
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=back))
+
+
+#: No inline script or style anywhere: every script and stylesheet is a file this service serves (ASVS 3.4.3).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+}
+
+
 def security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
-                       "form-action 'self'; frame-ancestors 'none'; "
-                       "script-src 'self' 'sha256-GUQ5ad8JK5KmEWmROf3LZd9ge94daqNvd8xy9YS1iDw='")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if g.get("actor") is not None:
-        headers["Cache-Control"] = "no-store"
+    """Every response gets the security headers; everything but the static assets is never stored by a browser or
+    proxy, so case data does not linger in caches (ASVS 14.3.2)."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "assets":
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -12,16 +12,19 @@ from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 
 import psycopg
+import pyotp
 import pytest
 from faker import Faker
 from flask.testing import FlaskClient
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 
 from app import create_app
+from app.auth.second_factor import time_step
 from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Agency, Membership, User
 from app.passwords import hash_password
+from app.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -145,6 +148,7 @@ def make_user(db, make_agency):
         user = User(email=email or fake.unique.email(), role=role, agency=make_agency(agency, kind),
                     password_hash=hashed["hash"], display_name=fake.name(),
                     memberships=[Membership(panel=p, role=role) for p in panels])
+        user.totp_secret, user.totp_enrolled_at = pyotp.random_base32(), utcnow()
         db.session.add(user)
         db.session.commit()
         return user
@@ -152,20 +156,43 @@ def make_user(db, make_agency):
 
 
 def csrf_token(client, path: str = "/sign-in") -> str:
-    page = client.get(path).get_data(as_text=True)
+    """The CSRF token of the page (a signed-in browser asking for /sign-in is sent on to its start page)."""
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
         re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
 
+def next_code(user: User) -> str:
+    """An authenticator code the service has not yet accepted for this user: each step's code works once, and the
+    service takes the steps either side of now, so a user can sign in up to three times in one 30-second step."""
+    _db.session.expire_all()
+    secret, last = _db.session.execute(select(User.totp_secret_ct, User.totp_last_step)
+                                       .where(User.id == user.id)).one()
+    assert secret, "the user has no second factor"
+    now = time_step(utcnow())
+    step = next((s for s in range(now - 1, now + 2) if last is None or s > last), None)
+    assert step is not None, "every code of this 30-second window is used: sign this user in less often in one test"
+    return pyotp.TOTP(_db.session.get(User, user.id).totp_secret).generate_otp(step)
+
+
+def complete_sign_in(browser, user: User, password: str = PASSWORD):
+    """Sign the browser in as a person does: the password, then a code from the authenticator app."""
+    response = browser.post("/sign-in", data={"email": user.email, "password": password,
+                                              "csrf_token": csrf_token(browser)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in/code"), \
+        response.get_data(as_text=True)[:500]
+    response = browser.post("/sign-in/code", data={"code": next_code(user),
+                                                   "csrf_token": csrf_token(browser, "/sign-in/code")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return browser
+
+
 @pytest.fixture
 def login(client):
     def sign_in(user: User, password: str = PASSWORD):
-        token = csrf_token(client)
-        response = client.post("/sign-in", data={"email": user.email, "password": password, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return client
+        return complete_sign_in(client, user, password)
     return sign_in
 
 

@@ -9,7 +9,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.maintenance import refresh_statistics
+from app.maintenance import prune_sign_in_records, refresh_statistics
 from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 from workflows.models import JobRun
@@ -17,6 +17,7 @@ from workflows.models import JobRun
 log = logging.getLogger(__name__)
 SWEEP_JOB = "sweep-deadlines"
 STATISTICS_JOB = "refresh-statistics"
+PRUNE_JOB = "prune-sign-ins"
 
 
 def sweep(now: datetime) -> str:
@@ -31,6 +32,7 @@ def statistics(now: datetime) -> str:
 JOBS: dict[str, tuple[str, Callable[[datetime], str]]] = {
     SWEEP_JOB: ("SCHEDULER_SWEEP_SECONDS", sweep),
     STATISTICS_JOB: ("SCHEDULER_STATISTICS_SECONDS", statistics),
+    PRUNE_JOB: ("SCHEDULER_PRUNE_SECONDS", prune_sign_in_records),
 }
 
 

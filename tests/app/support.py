@@ -13,7 +13,7 @@ from app.audit import AuditEvent
 from app.casework import take_step
 from app.extensions import db
 from app.models import Case, Meeting, MeetingMember
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, complete_sign_in
 from workflows.models import CaseTransition
 
 UNKNOWN_ID = 987_654
@@ -91,12 +91,8 @@ def form_fields(html: str) -> dict[str, list[str]]:
 
 
 def sign_in(app, user, password: str = PASSWORD):
-    """Return a fresh test client signed in as the user (each client is its own browser)."""
-    browser = app.test_client()
-    response = browser.post("/sign-in", data={"email": user.email, "password": password,
-                                              "csrf_token": csrf_token(browser)})
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return browser
+    """Return a fresh test client signed in as the user, with both factors (each client is its own browser)."""
+    return complete_sign_in(app.test_client(), user, password)
 
 
 def submit(browser, path: str, data: dict, *, form_path: str | None = None):

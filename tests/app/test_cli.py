@@ -12,8 +12,9 @@ from app.audit import AuditEvent
 from app.models import Agency, ApiToken, Membership, User
 from app.passwords import verify_password
 from app.timeutil import utcnow
+from tests.conftest import csrf_token
 
-GOOD_PASSWORD = "a long enough passphrase"
+GOOD_PASSWORD = "otter lantern quietly harbour"
 
 
 @pytest.fixture
@@ -75,72 +76,87 @@ def agencies(make_agency):
     make_agency("COUNCIL", "council")
 
 
-def test_users_create_with_password_from_stdin(cli, db, agencies):
+def invitation_link(output: str) -> str:
+    link = output.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:5000/account/set-password/"), output
+    return link.removeprefix("http://127.0.0.1:5000")
+
+
+def test_users_create_prints_a_one_time_invitation_and_sets_no_password(app, cli, db, agencies):
     result = cli("users", "create", " Coordinator@Northshire.Example ", "--agency", "council", "--role",
-                 "coordinator", "--panel", "marac", "--name", "Casey Coordinator", "--password-stdin",
-                 input=GOOD_PASSWORD + "\n")
+                 "coordinator", "--panel", "marac", "--name", "Casey Coordinator")
     assert result.exit_code == 0, result.output
     assert "Created coordinator coordinator@northshire.example" in result.output
-    assert GOOD_PASSWORD not in result.output and "Password (shown once)" not in result.output
     user = db.session.scalar(select(User).where(User.email == "coordinator@northshire.example"))
     assert (user.role, user.agency.code, user.display_name) == ("coordinator", "COUNCIL", "Casey Coordinator")
     assert [(m.panel, m.role) for m in user.memberships] == [("marac", "coordinator")]
-    assert user.password_hash.startswith("$argon2id$") and GOOD_PASSWORD not in user.password_hash
-    assert verify_password(user, GOOD_PASSWORD) and not verify_password(user, GOOD_PASSWORD + "x")
-    assert _audited(db, "admin.user_create") == 1
+    assert user.password_hash is None and not user.has_second_factor  # nobody chose a password for them
+    assert _audited(db, "admin.user_invite") == 1
+
+    browser = app.test_client()  # the person opens the link and chooses their own password
+    path = invitation_link(result.output)
+    assert browser.get(path).headers["Location"].endswith("/account/set-password")
+    token = csrf_token(browser, "/account/set-password")
+    response = browser.post("/account/set-password",
+                            data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert verify_password(db.session.get(User, user.id), GOOD_PASSWORD)
+    assert app.test_client().get(path, follow_redirects=True).status_code == 410  # used once: gone
 
 
-def test_users_create_generates_a_password_when_none_is_given(cli, db, agencies):
-    result = cli("users", "create", "analyst@northshire.example", "--agency", "COUNCIL", "--role", "analyst")
-    assert result.exit_code == 0, result.output
-    password = result.output.strip().splitlines()[-1].removeprefix("Password (shown once): ")
-    assert len(password) >= 20
-    user = db.session.scalar(select(User).where(User.email == "analyst@northshire.example"))
-    assert verify_password(user, password) and user.memberships == []
+def test_users_reset_link_disable_enable_and_reset_second_factor(app, cli, db, make_user):
+    user = make_user("practitioner", "POLICE", email="p@x.example")
+    assert invitation_link(cli("users", "reset-link", "P@x.example").output)
+    assert cli("users", "disable", "p@x.example").exit_code == 0
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_enabled
+    assert cli("users", "enable", "p@x.example").exit_code == 0
+    result = cli("users", "reset-second-factor", "p@x.example")
+    assert result.exit_code == 0 and "set up a new authenticator app" in result.output
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.is_enabled and not user.has_second_factor and user.totp_secret_ct is None
+    assert [_audited(db, a) for a in ("admin.reset_link", "admin.user_disable", "admin.user_enable",
+                                      "admin.second_factor_reset")] == [1, 1, 1, 1]
+    assert cli("users", "disable", "nobody@x.example").exit_code == 1
 
 
-@pytest.mark.parametrize("args, stdin, exit_code, message", [
-    (("short@x.example", "--agency", "POLICE", "--role", "practitioner"), "too short\n", 1,
-     "Password must be at least 12 characters"),
-    (("long@x.example", "--agency", "POLICE", "--role", "practitioner"), "x" * 300 + "\n", 1,
-     "Password must be 256 characters or fewer"),
-    (("coord@x.example", "--agency", "COUNCIL", "--role", "coordinator"), GOOD_PASSWORD + "\n", 2,
-     "--panel is required for a coordinator"),
-    (("member@x.example", "--agency", "COUNCIL", "--role", "panel_member"), GOOD_PASSWORD + "\n", 2,
-     "--panel is required for a panel_member"),
-    (("coord@x.example", "--agency", "COUNCIL", "--role", "coordinator", "--panel", "narnia"), GOOD_PASSWORD + "\n",
-     2, "unknown panel 'narnia'"),
-    (("prac@x.example", "--agency", "POLICE", "--role", "practitioner", "--panel", "marac"), GOOD_PASSWORD + "\n",
-     2, "--panel is only for coordinators and panel members"),
-    (("who@x.example", "--agency", "MI5", "--role", "practitioner"), GOOD_PASSWORD + "\n", 1,
-     "no agency with code MI5"),
-    (("who@x.example", "--agency", "POLICE", "--role", "superuser"), GOOD_PASSWORD + "\n", 2,
-     "Invalid value for '--role'"),
-    (("not-an-email", "--agency", "POLICE", "--role", "practitioner"), GOOD_PASSWORD + "\n", 2,
-     "EMAIL must be an email address"),
+@pytest.mark.parametrize("args, exit_code, message", [
+    (("coord@x.example", "--agency", "COUNCIL", "--role", "coordinator"), 2,
+     "Choose at least one panel for a coordinator"),
+    (("member@x.example", "--agency", "COUNCIL", "--role", "panel_member"), 2,
+     "Choose at least one panel for a panel member"),
+    (("coord@x.example", "--agency", "COUNCIL", "--role", "coordinator", "--panel", "narnia"), 2,
+     "Choose panels from: marac"),
+    (("prac@x.example", "--agency", "POLICE", "--role", "practitioner", "--panel", "marac"), 2,
+     "Only coordinators and panel members sit on panels"),
+    (("who@x.example", "--agency", "MI5", "--role", "practitioner"), 1, "no agency with code MI5"),
+    (("who@x.example", "--agency", "POLICE", "--role", "superuser"), 2, "Invalid value for '--role'"),
+    (("not-an-email", "--agency", "POLICE", "--role", "practitioner"), 2, "Enter an email address"),
+    (("two words@x.example", "--agency", "POLICE", "--role", "practitioner"), 2, "Enter an email address"),
+    (("--password-stdin", "who@x.example", "--agency", "POLICE", "--role", "practitioner"), 2,
+     "No such option"),  # nobody chooses a password for someone else (ASVS 6.4.6)
 ])
-def test_users_create_refuses_bad_input(cli, db, agencies, args, stdin, exit_code, message):
-    result = cli("users", "create", *args, "--password-stdin", input=stdin)
+def test_users_create_refuses_bad_input(cli, db, agencies, args, exit_code, message):
+    result = cli("users", "create", *args)
     assert result.exit_code == exit_code, result.output
     assert message in result.output
     assert _count(db, User) == 0 and _count(db, Membership) == 0
-    assert _audited(db, "admin.user_create") == 0
+    assert _audited(db, "admin.user_invite") == 0
 
 
 def test_users_create_refuses_a_duplicate_email(cli, db, agencies, make_user):
     make_user("practitioner", "POLICE", email="dup@x.example")
-    result = cli("users", "create", "DUP@x.example", "--agency", "POLICE", "--role", "practitioner",
-                 "--password-stdin", input=GOOD_PASSWORD + "\n")
-    assert result.exit_code == 1 and "user dup@x.example already exists" in result.output
+    result = cli("users", "create", "DUP@x.example", "--agency", "POLICE", "--role", "practitioner")
+    assert result.exit_code == 2 and "There is already an account with this email address" in result.output
     assert _count(db, User) == 1
 
 
 # --- API tokens ------------------------------------------------------------------------------------------
 
-def test_tokens_create_prints_a_working_token_and_stores_only_its_hash(app, cli, db, agencies):
-    assert cli("users", "create", "coord@x.example", "--agency", "COUNCIL", "--role", "coordinator", "--panel",
-               "marac", "--password-stdin", input=GOOD_PASSWORD + "\n").exit_code == 0
-    coordinator = db.session.scalar(select(User).where(User.email == "coord@x.example"))
+def test_tokens_create_prints_a_working_token_and_stores_only_its_hash(app, cli, db, make_user):
+    coordinator = make_user("coordinator", "COUNCIL", panels=("marac",), email="coord@x.example")
     meeting = create_meeting("marac", utcnow() + timedelta(days=7), utcnow() + timedelta(days=1), 120, "Room 1",
                              coordinator)
     db.session.commit()

@@ -1,10 +1,14 @@
 """The synthetic demo partnership: loads cleanly, covers the MARAC workflow, and every demo user can sign in."""
 from __future__ import annotations
 
+import re
+
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
 from app import demo
+from app.auth import second_factor
 from app.models import Action, Agency, Case, Meeting, Subject, User
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC
@@ -110,17 +114,45 @@ def test_flask_demo_load_leaves_a_real_database_alone(app, db, make_user):
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("%@demo.invalid"))) == 0
 
 
-def _sign_in(app, email: str, password: str):
-    # A fresh app context per client: the `app` fixture keeps one pushed, and requests would otherwise share
-    # its `g` (where Flask-Login caches the signed-in user) with the previous client's requests.
-    with app.app_context():
-        client = app.test_client()
-        return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+START_PAGES = {"practitioner": "/cases", "coordinator": "/cases", "panel_member": "/cases", "analyst": "/account",
+               "admin": "/admin/users"}
 
 
-def test_every_demo_user_can_sign_in(demo_loaded, app):
-    for local, *_ in demo.USERS:
-        response = _sign_in(app, demo.demo_email(local), demo.DEMO_PASSWORD)
-        assert response.status_code == 302, (local, response.status_code)
-        assert response.headers["Location"].endswith("/cases"), local
-        assert _sign_in(app, demo.demo_email(local), "not-the-demo-password").status_code == 422, local
+def test_every_demo_user_signs_in_with_the_printed_secret_and_lands_on_their_start_page(app, db):
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    printed = dict(re.findall(r"(\S+@demo\.invalid) .* secret ([A-Z2-7]{32})", result.output))
+    assert sorted(printed) == sorted(demo.demo_email(local) for local, *_ in demo.USERS)
+    for local, _, role, _ in demo.USERS:
+        email = demo.demo_email(local)
+        browser = app.test_client()
+        refused = browser.post("/sign-in", data={"email": email, "password": "not-the-demo-password",
+                                                 "csrf_token": csrf_token(browser)})
+        assert refused.status_code == 422, local
+        response = browser.post("/sign-in", data={"email": email, "password": demo.DEMO_PASSWORD,
+                                                  "csrf_token": csrf_token(browser)})
+        assert response.headers["Location"].endswith("/sign-in/code"), local
+        code = pyotp.TOTP(printed[email]).now()  # what an authenticator app given the printed secret shows
+        token = csrf_token(browser, "/sign-in/code")
+        response = browser.post("/sign-in/code", data={"code": code, "csrf_token": token})
+        assert response.status_code == 302, (local, response.get_data(as_text=True)[:300])
+        assert browser.get("/").headers["Location"].endswith(START_PAGES[role]), local
+
+
+def test_demo_codes_prints_a_working_code_for_every_demo_account(app, db):
+    demo.load()
+    result = app.test_cli_runner().invoke(args=["demo", "codes"])
+    assert result.exit_code == 0, result.output
+    codes = dict(re.findall(r"(\S+@demo\.invalid)\s+(\d{6})", result.output))
+    assert len(codes) == len(demo.USERS)
+    user = db.session.scalar(select(User).where(User.email == demo.demo_email("coordinator")))
+    assert second_factor.verify_code(user, codes[user.email])
+
+
+def test_demo_disable_leaves_no_demo_account_anyone_can_sign_in_to(app, db):
+    demo.load()
+    result = app.test_cli_runner().invoke(args=["demo", "disable"])
+    assert result.exit_code == 0 and f"Disabled {len(demo.USERS)} demo accounts" in result.output
+    db.session.expire_all()
+    assert all(not u.is_enabled and u.password_hash is None and not u.has_second_factor
+               for u in db.session.scalars(select(User)))

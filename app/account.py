@@ -1,0 +1,124 @@
+"""The person's own account: their sessions, password, authenticator app and recovery codes."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy import delete, select
+
+from app import audit
+from app.access import actor, policy
+from app.auth import second_factor as totp
+from app.auth import sessions, throttle
+from app.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm
+from app.auth.models import SIGNED_IN, UserSession
+from app.auth.reauth import reauthentication_required
+from app.auth.views import WRONG_CODE, set_up_page, throttled
+from app.extensions import db
+from app.passwords import hash_password, password_problem, verify_password
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _context(user) -> tuple[str, ...]:
+    """Words a person's password must not contain: their email address, name and agency."""
+    return (user.email, user.display_name, user.agency.name, user.agency.code)
+
+
+@bp.get("")
+@policy("signed_in")
+def index():
+    """Show the person's account, where they are signed in, and what they can change."""
+    user = actor()
+    here = sessions.current()
+    live = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id, UserSession.stage == SIGNED_IN)
+                              .order_by(UserSession.last_seen_at.desc())).all()
+    return render_template("account/index.html", user=user, live=live, here=here, form=ConfirmForm(),
+                           recovery_codes_left=totp.recovery_codes_left(user))
+
+
+@bp.post("/sessions/end-others")
+@policy("signed_in")
+def end_other_sessions():
+    """Sign out of every other browser."""
+    user, here = actor(), sessions.current()
+    ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                                         UserSession.id != here.id)).rowcount or 0
+    audit.record("auth.sessions_ended", user=user, detail=f"count={ended}")
+    db.session.commit()
+    flash(f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    return redirect(url_for("account.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@policy("signed_in")
+def password():
+    """Change the password: the current one first; afterwards every other session ends."""
+    user = actor()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        if not verify_password(user, form.current.data):
+            audit.record("auth.password_change_failed", user=user)
+            db.session.commit()
+            form.current.errors = ["Enter your correct current password"]
+        elif problem := password_problem(form.password.data, _context(user)):
+            throttle.succeeded(counters)
+            db.session.commit()
+            form.password.errors = [problem]
+        else:
+            throttle.succeeded(counters)
+            user.password_hash = hash_password(form.password.data)
+            _restart_sessions(user)
+            audit.record("auth.password_changed", user=user)
+            db.session.commit()
+            flash("Your password is changed. You have been signed out everywhere else.")
+            return redirect(url_for("account.index"))
+    return render_template("account/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/authenticator", methods=["GET", "POST"])
+@policy("signed_in")
+@reauthentication_required
+def authenticator():
+    """Move the second factor to a new authenticator app (for example a new phone)."""
+    user = actor()
+    form = CodeForm()
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        codes = totp.confirm_enrolment(user, form.code.data)
+        if codes is not None:
+            throttle.succeeded(counters)
+            _restart_sessions(user)
+            audit.record("auth.second_factor_enrolled", user=user, detail="replaced")
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes, target=url_for("account.index"))
+        audit.record("auth.second_factor_failed", user=user, detail="enrolment")
+        db.session.commit()
+        form.code.errors = [WRONG_CODE]
+    return set_up_page(user, form, "account/authenticator.html")
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+@policy("signed_in")
+@reauthentication_required
+def recovery_codes():
+    """Make a new set of recovery codes; the old ones stop working."""
+    user = actor()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        codes = totp.new_recovery_codes(user)
+        audit.record("auth.recovery_codes_replaced", user=user)
+        db.session.commit()
+        return render_template("auth/recovery_codes.html", codes=codes, target=url_for("account.index"))
+    return render_template("account/recovery_codes.html", form=form, left=totp.recovery_codes_left(user))
+
+
+def _restart_sessions(user) -> None:
+    """After a credential changes: every session ends, and this browser carries on under a new session id."""
+    sessions.end_all(user.id)
+    sessions.start(user, SIGNED_IN)

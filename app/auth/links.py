@@ -1,0 +1,56 @@
+"""One-time links to set a password: an invitation to a new account, or a reset.
+
+Administrators never choose anyone's password (ASVS 6.4.6): they hand out a link, and the person chooses their own.
+A link works once and for a short time; only its SHA-256 is stored. A reset never bypasses the second factor
+(ASVS 6.4.3): someone with a second factor must give a code (or a recovery code) to use it, and signing in afterwards
+still asks for one.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from app.auth.models import AccountLink
+from app.extensions import db
+from app.models import User
+from app.timeutil import utcnow
+
+INVITE, RESET = "invite", "reset"
+HOURS_SETTING = {INVITE: "INVITE_LINK_HOURS", RESET: "RESET_LINK_HOURS"}
+PATH = "/account/set-password/"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(user: User, purpose: str, now: datetime | None = None) -> str:
+    """Make a link for the user (replacing any unused one) and return its address; the caller commits."""
+    now = now or utcnow()
+    db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)))
+    token = secrets.token_urlsafe(32)
+    hours = int(current_app.config[HOURS_SETTING[purpose]])
+    db.session.add(AccountLink(token_hash=_digest(token), user_id=user.id, purpose=purpose, created_at=now,
+                               expires_at=now + timedelta(hours=hours)))
+    return current_app.config["PUBLIC_URL"].rstrip("/") + PATH + token
+
+
+def find(token: str, now: datetime | None = None) -> AccountLink | None:
+    """Return the link if it exists, is unused and has not expired."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _digest(token)))
+    if link is None or link.used_at is not None or link.expires_at <= (now or utcnow()):
+        return None
+    return link
+
+
+def spend(link: AccountLink, now: datetime | None = None) -> bool:
+    """Mark the link used; False if another request used it first (compare-and-set). The caller commits."""
+    spent = db.session.execute(update(AccountLink).where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+                               .values(used_at=now or utcnow()).execution_options(synchronize_session=False))
+    return spent.rowcount == 1

@@ -1,0 +1,74 @@
+"""Tables of sign-in: server-side sessions, recovery codes, one-time account links and attempt counters."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models import User
+from app.timeutil import utcnow
+
+#: Where a session stands: the password was right and a code is due; the person must set up a second factor
+#: first; or signed in.
+SECOND_FACTOR, ENROL, SIGNED_IN = "second_factor", "enrol", "signed_in"
+
+
+class UserSession(db.Model):
+    """One browser's sign-in. The cookie holds a random token; only its SHA-256 is stored, so the table alone
+    cannot be replayed. Deleting the row ends the session everywhere a copy of the cookie exists."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the person last proved both factors (sign-in or re-authentication); None until they have.
+    authenticated_at: Mapped[datetime | None]
+    #: SHA-256 of the browser's User-Agent: a cookie replayed from another browser ends the session.
+    user_agent_hash: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for when the authenticator app is lost; only a keyed hash is stored."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class AccountLink(db.Model):
+    """A one-time link to set a password: an invitation for a new account, or a reset. Only its hash is stored."""
+
+    __tablename__ = "account_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuthThrottle(db.Model):
+    """Failed attempts in the current window for one throttled thing (an account, an address, or both).
+
+    Kept in the database so every gunicorn worker counts against the same numbers. The key is a keyed hash:
+    the table names no email address and no IP address.
+    """
+
+    __tablename__ = "auth_throttles"
+    __table_args__ = (Index("ix_auth_throttles_window_start", "window_start"),)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime]
+    failures: Mapped[int]

@@ -1,0 +1,130 @@
+"""Server-side sessions: the one place that decides whether a browser is signed in.
+
+Flask's session cookie is signed, not stored, so on its own it cannot be revoked. It carries only a random token
+(and the CSRF secret); the `user_sessions` row behind the token is the session. Ending a session deletes the row,
+so every copy of the cookie stops working at once (security bar SE-1, SE-3; ASVS 7.2.4, 7.4.1-7.4.3).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request, session
+from sqlalchemy import delete, or_, select
+
+from app.auth.models import SIGNED_IN, UserSession
+from app.extensions import db
+from app.timeutil import utcnow
+
+COOKIE_ENTRY = "sid"
+#: How often a session's last-seen time is written: often enough for a 30-minute idle limit, not every request.
+TOUCH_SECONDS = 60
+#: Why a session ended before its time, as the sign-in page explains it.
+ENDED_IDLE, ENDED_ABSOLUTE, ENDED_ELSEWHERE = "idle", "absolute", "elsewhere"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _browser() -> str:
+    return _digest(request.headers.get("User-Agent", ""))
+
+
+def _seconds(setting: str) -> timedelta:
+    return timedelta(seconds=int(current_app.config[setting]))
+
+
+def start(user, stage: str, now: datetime | None = None) -> UserSession:
+    """Begin a new session for the user at this stage, under a new token; any session this browser had is ended.
+
+    The caller commits. A new token at every stage means the id an attacker may have planted before sign-in, or
+    seen before the second factor, is never the id of a signed-in session.
+    """
+    now = now or utcnow()
+    end()
+    token = secrets.token_urlsafe(32)
+    row = UserSession(token_hash=_digest(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
+                      authenticated_at=now if stage == SIGNED_IN else None, user_agent_hash=_browser())
+    row.user = user
+    db.session.add(row)
+    session[COOKIE_ENTRY] = token
+    g.user_session = row
+    return row
+
+
+def current(now: datetime | None = None) -> UserSession | None:
+    """Return this browser's live session, ending it first if it has run out or moved to another browser."""
+    if "user_session" in g:
+        return g.user_session
+    g.user_session = None
+    token = session.get(COOKIE_ENTRY)
+    if not isinstance(token, str):
+        return None
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    now = now or utcnow()
+    ended = None if row is None else _why_ended(row, now)
+    if row is None or ended:
+        if row is not None:
+            db.session.delete(row)
+            db.session.commit()
+            g.session_ended = ended
+        session.pop(COOKIE_ENTRY, None)
+        return None
+    if now - row.last_seen_at >= timedelta(seconds=TOUCH_SECONDS):
+        row.last_seen_at = now
+        db.session.commit()
+    g.user_session = row
+    return row
+
+
+def _why_ended(row: UserSession, now: datetime) -> str | None:
+    if row.user_agent_hash != _browser() or not row.user.is_active:
+        return ENDED_ELSEWHERE
+    if row.stage != SIGNED_IN and now - row.created_at > _seconds("SIGN_IN_STEP_SECONDS"):
+        return ENDED_IDLE
+    if now - row.created_at > _seconds("SESSION_ABSOLUTE_SECONDS"):
+        return ENDED_ABSOLUTE
+    if now - row.last_seen_at > _seconds("SESSION_IDLE_SECONDS"):
+        return ENDED_IDLE
+    return None
+
+
+def signed_in_user():
+    """The user this browser is signed in as (both factors proved), or None."""
+    row = current()
+    return row.user if row is not None and row.stage == SIGNED_IN else None
+
+
+def end() -> None:
+    """End this browser's session, if it has one (the caller commits)."""
+    token = session.get(COOKIE_ENTRY)
+    if isinstance(token, str):
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+    session.clear()
+    g.user_session = None
+
+
+def end_all(user_id: int) -> int:
+    """End every session of a user, in every browser (the caller commits). Returns how many there were."""
+    return db.session.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount or 0
+
+
+def is_recent(row: UserSession, now: datetime | None = None) -> bool:
+    """Whether the person proved both factors recently enough to export data or change someone's role."""
+    now = now or utcnow()
+    return row.authenticated_at is not None and now - row.authenticated_at <= _seconds("REAUTHENTICATE_SECONDS")
+
+
+def mark_reauthenticated(row: UserSession, now: datetime | None = None) -> None:
+    row.authenticated_at = now or utcnow()
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete sessions past their idle or absolute limit (the scheduler's job; the caller commits)."""
+    now = now or utcnow()
+    stale = or_(UserSession.created_at < now - _seconds("SESSION_ABSOLUTE_SECONDS"),
+                UserSession.last_seen_at < now - _seconds("SESSION_IDLE_SECONDS"),
+                (UserSession.stage != SIGNED_IN) & (UserSession.created_at < now - _seconds("SIGN_IN_STEP_SECONDS")))
+    return db.session.execute(delete(UserSession).where(stale)).rowcount or 0

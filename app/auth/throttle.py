@@ -1,0 +1,101 @@
+"""Throttling of sign-in and second-factor attempts, counted in the database so every worker shares the count.
+
+Each attempt first claims a place in its counters with one atomic upsert, committed before the password is checked,
+so parallel attempts on several gunicorn workers cannot all slip under the limit. A success gives its place back.
+Counters reset when their window ends: nobody is ever locked out for good (ASVS 6.1.1, 6.3.1; security bar AU-5).
+
+What is counted (limits are settings):
+- one account from one address: a guesser at one machine is stopped after a handful of tries, and cannot lock the
+  owner out from anywhere else;
+- one account from every address: credential stuffing spread over many machines;
+- one address across every account: password spraying;
+- second-factor codes per account: only someone who knew the password gets this far.
+Keys are keyed hashes (app.crypto.keyed_hash): the table holds no email address and no IP address.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, request
+from sqlalchemy import case, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.auth.models import AuthThrottle
+from app.crypto import keyed_hash
+from app.extensions import db
+from app.timeutil import utcnow
+
+PURPOSE = "auth-throttle"
+
+
+@dataclass(frozen=True)
+class Counter:
+    scope: str
+    key: str
+    limit_setting: str
+    #: Whether a success clears the counter (an account's own) or only gives back its one place (an address's).
+    cleared_by_success: bool
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def password_counters(email: str) -> list[Counter]:
+    """The counters one password attempt is charged to; unknown and known accounts alike."""
+    account, address = email.strip().lower(), _address()
+    return [
+        Counter("account_address", keyed_hash(PURPOSE, "account_address", account, address),
+                "THROTTLE_ACCOUNT_ADDRESS_LIMIT", True),
+        Counter("account", keyed_hash(PURPOSE, "account", account), "THROTTLE_ACCOUNT_LIMIT", True),
+        Counter("address", keyed_hash(PURPOSE, "address", address), "THROTTLE_ADDRESS_LIMIT", False),
+    ]
+
+
+def second_factor_counters(user) -> list[Counter]:
+    return [Counter("second_factor", keyed_hash(PURPOSE, "second_factor", str(user.id)),
+                    "THROTTLE_SECOND_FACTOR_LIMIT", True)]
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=int(current_app.config["THROTTLE_WINDOW_SECONDS"]))
+
+
+def claim(counters: list[Counter], now: datetime | None = None) -> int | None:
+    """Count an attempt against every counter and commit; return seconds to wait if any is over its limit."""
+    now = now or utcnow()
+    window = _window()
+    wait = None
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    table = AuthThrottle.__table__
+    expired = table.c.window_start <= now - window
+    for counter in counters:
+        statement = (dialect.insert(table).values(scope=counter.scope, key=counter.key, window_start=now, failures=1)
+                     .on_conflict_do_update(index_elements=["scope", "key"], set_={
+                         "failures": case((expired, 1), else_=table.c.failures + 1),
+                         "window_start": case((expired, now), else_=table.c.window_start)})
+                     .returning(table.c.failures, table.c.window_start))
+        failures, started = db.session.execute(statement).one()
+        if failures > int(current_app.config[counter.limit_setting]):
+            remaining = int((started + window - now).total_seconds()) + 1
+            wait = max(wait or 0, remaining)
+    db.session.commit()
+    return wait
+
+
+def succeeded(counters: list[Counter]) -> None:
+    """Give back the places a successful attempt claimed (the caller commits)."""
+    for counter in counters:
+        where = (AuthThrottle.scope == counter.scope) & (AuthThrottle.key == counter.key)
+        if counter.cleared_by_success:
+            db.session.execute(delete(AuthThrottle).where(where))
+        else:
+            db.session.execute(update(AuthThrottle).where(where, AuthThrottle.failures > 0)
+                               .values(failures=AuthThrottle.failures - 1))
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete counters whose window has ended (the scheduler's job; the caller commits)."""
+    now = now or utcnow()
+    return db.session.execute(delete(AuthThrottle).where(AuthThrottle.window_start <= now - _window())).rowcount or 0

@@ -1,0 +1,292 @@
+"""Signing in (password, then the second factor), signing out, re-authenticating, and one-time password links."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+
+from app import audit
+from app.access import policy
+from app.auth import links, sessions, throttle
+from app.auth import second_factor as totp
+from app.auth.forms import CodeForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
+from app.auth.models import ENROL, SECOND_FACTOR, SIGNED_IN
+from app.extensions import db
+from app.models import User
+from app.passwords import hash_password, password_problem, verify_password
+from app.timeutil import utcnow
+
+bp = Blueprint("auth", __name__)
+
+AFTER_SIGN_IN = "after_sign_in"
+LINK_ENTRY = "account_link"
+BAD_SIGN_IN = "Enter a correct email address and password"
+WRONG_CODE = "The code is not right, or it has been used already. Wait for your app to show a new code, then enter it"
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to return to after signing in; anything else (another site, a scheme) is dropped."""
+    if not target or not isinstance(target, str):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def throttled(wait_seconds: int, user=None):
+    """The answer to an attempt over its limit: the same for every account, known or not."""
+    audit.record("auth.throttled", user=user)
+    db.session.commit()
+    minutes = max(1, -(-wait_seconds // 60))
+    return render_template("error.html", status=429, title="Too many attempts",
+                           message=f"There have been too many attempts to sign in. Wait {minutes} "
+                                   f"minute{'s' if minutes != 1 else ''}, then try again."), 429
+
+
+def pending_user() -> User:
+    """The person half-way through signing in (the route policy has checked there is one)."""
+    return sessions.current().user
+
+
+def sign_in_complete(user: User):
+    """Both factors proved: a new session id for the signed-in session, then on to where they were going."""
+    target = safe_next(session.get(AFTER_SIGN_IN))
+    sessions.start(user, SIGNED_IN)
+    user.last_signed_in_at = utcnow()
+    audit.record("auth.sign_in", user=user)
+    db.session.commit()
+    return target or url_for("index")
+
+
+# --- the password ----------------------------------------------------------------------------------------------
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@policy("public")
+def login():
+    """Sign in, step 1: email address and password."""
+    if sessions.signed_in_user() is not None:
+        return redirect(url_for("index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        counters = throttle.password_counters(form.email.data)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait)
+        user = find_user(form.email.data)
+        candidate = user if user is not None and user.is_active else None
+        if verify_password(candidate, form.password.data):  # an unknown account costs the same hash
+            throttle.succeeded(counters)
+            target = safe_next(request.args.get("next"))
+            sessions.start(user, SECOND_FACTOR if user.has_second_factor else ENROL)
+            if target:
+                session[AFTER_SIGN_IN] = target
+            audit.record("auth.password_accepted", user=user)
+            db.session.commit()
+            return redirect(url_for("auth.code" if user.has_second_factor else "auth.enrol"))
+        audit.record("auth.sign_in_failed", user=candidate)
+        db.session.commit()
+        form.password.errors = [BAD_SIGN_IN]
+    return render_template("auth/login.html", form=form), (422 if form.errors else 200)
+
+
+# --- the second factor -----------------------------------------------------------------------------------------
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@policy("sign_in_pending")
+def code():
+    """Sign in, step 2: a code from the authenticator app."""
+    if sessions.current().stage == ENROL:
+        return redirect(url_for("auth.enrol"))
+    user = pending_user()
+    form = CodeForm()
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        if totp.verify_code(user, form.code.data):
+            throttle.succeeded(counters)
+            return redirect(sign_in_complete(user))
+        audit.record("auth.second_factor_failed", user=user)
+        db.session.commit()
+        form.code.errors = [WRONG_CODE]
+    return render_template("auth/code.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
+@policy("sign_in_pending")
+def recovery_code():
+    """Sign in, step 2, without the app: one of the recovery codes."""
+    if sessions.current().stage == ENROL:
+        return redirect(url_for("auth.enrol"))
+    user = pending_user()
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        if totp.use_recovery_code(user, form.code.data):
+            throttle.succeeded(counters)
+            audit.record("auth.recovery_code_used", user=user)
+            target = sign_in_complete(user)
+            left = totp.recovery_codes_left(user)
+            flash(f"You signed in with a recovery code. You have {left} left"
+                  + (". Set up your authenticator app again from Your account." if left <= 3 else "."))
+            return redirect(target)
+        audit.record("auth.second_factor_failed", user=user, detail="recovery_code")
+        db.session.commit()
+        form.code.errors = ["That recovery code is not right, or it has been used already"]
+    return render_template("auth/recovery_code.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
+@policy("sign_in_pending")
+def enrol():
+    """Sign in, step 2, the first time: set up an authenticator app (every account must have one)."""
+    if sessions.current().stage != ENROL:
+        return redirect(url_for("auth.code"))
+    user = pending_user()
+    form = CodeForm()
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        codes = totp.confirm_enrolment(user, form.code.data)
+        if codes is not None:
+            throttle.succeeded(counters)
+            audit.record("auth.second_factor_enrolled", user=user)
+            target = sign_in_complete(user)
+            return render_template("auth/recovery_codes.html", codes=codes, target=target)
+        audit.record("auth.second_factor_failed", user=user, detail="enrolment")
+        db.session.commit()
+        form.code.errors = [WRONG_CODE]
+    return set_up_page(user, form, "auth/enrol.html")
+
+
+def set_up_page(user: User, form, template: str, **context):
+    """The page that shows the secret to set up (as a QR code and as text) with the form asking for a code."""
+    secret = totp.pending_secret(user)
+    db.session.commit()
+    uri = totp.provisioning_uri(user, secret)
+    return render_template(template, form=form, qr=totp.qr_code(uri), secret=totp.grouped(secret),
+                           **context), (422 if form.errors else 200)
+
+
+# --- signing out and proving it again ---------------------------------------------------------------------------
+
+@bp.post("/sign-out")
+@policy("public")
+def logout():
+    """Sign out: the session ends on the server, so a copy of the cookie stops working too."""
+    row = sessions.current()
+    if row is not None:
+        audit.record("auth.sign_out", user=row.user)
+    sessions.end()
+    db.session.commit()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/reauthenticate", methods=["GET", "POST"])
+@policy("signed_in")
+def reauthenticate():
+    """Prove both factors again before an export, a role change or a change to the second factor."""
+    row = sessions.current()
+    user = row.user
+    form = ReauthenticateForm()
+    target = safe_next(request.args.get("next")) or url_for("index")
+    if form.validate_on_submit():
+        counters = throttle.second_factor_counters(user)
+        wait = throttle.claim(counters)
+        if wait:
+            return throttled(wait, user)
+        password_ok = verify_password(user, form.password.data)
+        code_ok = password_ok and totp.verify_code(user, form.code.data)
+        if code_ok:
+            throttle.succeeded(counters)
+            sessions.mark_reauthenticated(row)
+            audit.record("auth.reauthenticated", user=user)
+            db.session.commit()
+            return redirect(target)
+        audit.record("auth.reauthentication_failed", user=user)
+        db.session.commit()
+        if not password_ok:
+            form.password.errors = ["Enter your correct password"]
+        else:
+            form.code.errors = [WRONG_CODE]
+    return render_template("auth/reauthenticate.html", form=form), (422 if form.errors else 200)
+
+
+# --- one-time links to set a password ---------------------------------------------------------------------------
+
+@bp.get("/account/set-password/<token>")
+@policy("public")
+def open_link(token: str):
+    """Take the token out of the address (so it is not left in history or logs of later pages), then show the form."""
+    sessions.end()
+    db.session.commit()
+    session[LINK_ENTRY] = token
+    return redirect(url_for("auth.set_password"))
+
+
+@bp.route("/account/set-password", methods=["GET", "POST"])
+@policy("public")
+def set_password():
+    """Choose a password through an invitation or reset link. Someone with a second factor must give a code too."""
+    link = links.find(session.get(LINK_ENTRY))
+    if link is None:
+        audit.record("auth.link_refused")
+        db.session.commit()
+        return render_template("error.html", status=410, title="This link has expired or been used",
+                               message="Links to set a password work once, for a short time. Ask your "
+                                       "administrator for a new one."), 410
+    user = link.user
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        problem = password_problem(form.password.data, (user.email, user.display_name, user.agency.name,
+                                                        user.agency.code))
+        if problem:
+            form.password.errors = [problem]
+        elif user.has_second_factor and not _second_factor_given(user, form.code):
+            pass
+        elif not links.spend(link):
+            db.session.rollback()
+            return redirect(url_for("auth.set_password"))  # used by another request a moment ago: now refused
+        else:
+            user.password_hash = hash_password(form.password.data)
+            sessions.end_all(user.id)
+            audit.record("auth.password_set", user=user, detail=f"link={link.purpose}")
+            db.session.commit()
+            session.pop(LINK_ENTRY, None)
+            flash("Your password is set. Sign in with it"
+                  + (" and a code from your authenticator app." if user.has_second_factor else
+                     ". You will then set up an authenticator app."))
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user, link=link), \
+        (422 if form.errors else 200)
+
+
+def _second_factor_given(user: User, field) -> bool:
+    """Check the code or recovery code typed into a field, throttled like sign-in; put the error on the field."""
+    if not (field.data or "").strip():
+        field.errors = ["Enter a code from your authenticator app, or one of your recovery codes"]
+        return False
+    counters = throttle.second_factor_counters(user)
+    if throttle.claim(counters):
+        field.errors = ["There have been too many attempts. Wait 15 minutes, then try again"]
+        return False
+    if totp.verify_code(user, field.data) or totp.use_recovery_code(user, field.data):
+        throttle.succeeded(counters)
+        return True
+    audit.record("auth.second_factor_failed", user=user, detail="password_link")
+    db.session.commit()
+    field.errors = ["That code is not right, or it has been used already"]
+    return False
