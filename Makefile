@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint install assets migrate clean
+.PHONY: run test audit bench lint install assets migrate clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ run: migrate
 ## Set up and run the whole test suite (also against PostgreSQL when TEST_DATABASE_URL is set).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Audit the installed environment (.venv, transitive dependencies included) for known vulnerabilities with pip-audit:
+## fails on any with a fix available; DEPENDENCY_AUDIT=required also fails when no advisory source is reachable.
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py
 
 ## Benchmarks (figures printed and written to bench/results/).
 bench: install
