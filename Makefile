@@ -7,8 +7,10 @@ export FLASK_APP := wsgi
 
 .PHONY: run test audit bench lint install assets migrate clean
 
+# The pip and setuptools that come with Python are old enough to have published vulnerabilities: pin current ones.
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==26.3 setuptools==84.2.1
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

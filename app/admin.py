@@ -38,9 +38,9 @@ ROLE_NAMES = {"practitioner": "Practitioner: makes referrals and follows them",
 
 
 class RoleForm(FlaskForm):
-    role = RadioField("Role", widget=GovRadioInput(), choices=list(ROLE_NAMES.items()),
+    role = RadioField("Role", widget=GovRadioInput(), choices=ROLE_NAMES,
                       validators=[InputRequired("Choose a role")])
-    panels = SelectMultipleField("Panels they sit on", widget=GovCheckboxesInput(), choices=[],
+    panels = SelectMultipleField("Panels they sit on", widget=GovCheckboxesInput(), choices={},
                                  description="For coordinators and panel members only")
     submit = SubmitField("Save", widget=GovSubmitInput())
 

@@ -14,8 +14,8 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256
 #: zxcvbn's score 3 means "safely unguessable: moderate protection from offline slow-hash attacks" (10^8 guesses).
 MIN_SCORE = 3
-#: zxcvbn's time grows with length; the first 100 characters decide whether a password is guessable.
-SCORED_LENGTH = 100
+#: zxcvbn's time grows with length, so it takes at most 72 characters: those decide whether a password is guessable.
+SCORED_LENGTH = 72
 #: Words anyone attacking this service would try first (ASVS 6.2.11 context-specific words), with the person's own
 #: email address and agency added per person.
 SERVICE_WORDS = ("marac", "panel", "casecoordination", "communitysafety", "safeguarding", "channel", "prevent",

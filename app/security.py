@@ -66,7 +66,7 @@ def enforce_route_policy():
 def _to_sign_in():
     """Send a browser to sign in, saying why if its session ended, and coming back here afterwards (GET only)."""
     if g.get("session_ended"):
-        flash(SESSION_ENDED[g.session_ended])
+        flash(SESSION_ENDED[g.session_ended], "notice")
     back = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=back))
 

@@ -57,7 +57,9 @@ class NewPasswordForm(FlaskForm):
     password = PasswordField("New password", widget=GovPasswordInput(),
                              description="At least 12 characters. A few unrelated words are easy to remember and "
                                          "hard to guess. Do not use the name of this service or your agency.",
-                             validators=[InputRequired("Enter a new password"), Length(max=MAX_LENGTH)])
+                             validators=[InputRequired("Enter a new password"),
+                                         Length(max=MAX_LENGTH, message=f"Password must be {MAX_LENGTH} characters "
+                                                                        "or fewer")])
     confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
                             validators=[InputRequired("Enter the new password again"), Length(max=MAX_LENGTH)])
     code = StringField("Code from your authenticator app, or a recovery code", widget=GovTextInput(),

@@ -63,7 +63,11 @@ def time_step(now: datetime) -> int:
     return int(moment.timestamp()) // STEP_SECONDS
 
 
-def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+def _matching_step(secret: str | None, text: str, now: datetime) -> int | None:
+    """The time step whose code was typed (within the drift allowed), or None."""
+    code = clean_code(text)
+    if not secret or len(code) != 6 or not (code.isascii() and code.isdigit()):
+        return None
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     current = time_step(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
@@ -77,13 +81,9 @@ def clean_code(text: str | None) -> str:
     return "".join(ch for ch in (text or "") if not ch.isspace() and ch != "-")
 
 
-def verify_code(user: User, code: str, now: datetime | None = None, *, secret: str | None = None) -> bool:
+def verify_code(user: User, code: str, now: datetime | None = None) -> bool:
     """Accept a current code once; the caller commits. The step moves on atomically, so a replay loses."""
-    code = clean_code(code)
-    secret = secret or user.totp_secret
-    if not secret or len(code) != 6 or not code.isdigit():
-        return False
-    step = _matching_step(secret, code, now or utcnow())
+    step = _matching_step(user.totp_secret, code, now or utcnow())
     if step is None:
         return False
     moved = db.session.execute(
@@ -98,12 +98,26 @@ def verify_code(user: User, code: str, now: datetime | None = None, *, secret: s
 
 def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> list[str] | None:
     """Make the pending secret the one in use when a code from it is right: return new recovery codes to show
-    once, or None. The caller commits."""
+    once, or None. The caller commits.
+
+    A new secret has had no code accepted, so the last step used with the old one does not apply; the pending
+    secret itself is the compare-and-set, so two requests confirming it at once cannot both succeed.
+    """
     now = now or utcnow()
+    pending = user.totp_pending_secret_ct
     secret = user.totp_pending_secret
-    if secret is None or not verify_code(user, code, now, secret=secret):
+    step = _matching_step(secret, code, now)
+    if step is None:
         return None
-    user.totp_secret, user.totp_pending_secret_ct, user.totp_enrolled_at = secret, None, now
+    moved = db.session.execute(
+        update(User).where(User.id == user.id, User.totp_pending_secret_ct == pending)
+        .values(totp_pending_secret_ct=None, totp_last_step=step, totp_enrolled_at=now)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        return None
+    for name, value in (("totp_pending_secret_ct", None), ("totp_last_step", step), ("totp_enrolled_at", now)):
+        set_committed_value(user, name, value)
+    user.totp_secret = secret
     return new_recovery_codes(user)
 
 

@@ -138,7 +138,7 @@ def recovery_code():
             target = sign_in_complete(user)
             left = totp.recovery_codes_left(user)
             flash(f"You signed in with a recovery code. You have {left} left"
-                  + (". Set up your authenticator app again from Your account." if left <= 3 else "."))
+                  + (". Set up your authenticator app again from Your account." if left <= 3 else "."), "notice")
             return redirect(target)
         audit.record("auth.second_factor_failed", user=user, detail="recovery_code")
         db.session.commit()

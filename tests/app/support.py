@@ -1,19 +1,24 @@
 """Helpers for the app tests: signed-in clients, the forms pages render, and cases moved on by the real services."""
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
 
+import pyotp
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.agenda import create_meeting
 from app.audit import AuditEvent
+from app.auth.models import UserSession
+from app.auth.second_factor import time_step
+from app.auth.sessions import COOKIE_ENTRY
 from app.casework import take_step
 from app.extensions import db
-from app.models import Case, Meeting, MeetingMember
-from tests.conftest import PASSWORD, complete_sign_in
+from app.models import Case, Meeting, MeetingMember, User
+from tests.conftest import PASSWORD, complete_sign_in, csrf_token
 from workflows.models import CaseTransition
 
 UNKNOWN_ID = 987_654
@@ -172,3 +177,59 @@ def case_state(case_id: int) -> tuple[str, int]:
 def transition_count(case_id: int) -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count(CaseTransition.id)).where(CaseTransition.case_id == case_id))
+
+
+# --- sign-in -------------------------------------------------------------------------------------------------
+
+def code_at(user, moment: datetime) -> str:
+    """The code the user's authenticator app shows at a moment (naive UTC)."""
+    db.session.expire_all()
+    secret = db.session.get(User, user.id).totp_secret
+    return pyotp.TOTP(secret).generate_otp(time_step(moment))
+
+
+def password_step(browser, user, password: str = PASSWORD):
+    """Sign-in step 1 only: the browser is half signed in, a second factor still due."""
+    return browser.post("/sign-in", data={"email": user.email, "password": password,
+                                          "csrf_token": csrf_token(browser)})
+
+
+def post_form(browser, path: str, data: dict, *, form_path: str | None = None):
+    """Post a form the way its page (``path``, or ``form_path``) would, with that page's CSRF token."""
+    return browser.post(path, data={**data, "csrf_token": csrf_token(browser, form_path or path)})
+
+
+def session_row(browser) -> UserSession | None:
+    """The server-side session behind the browser's cookie."""
+    with browser.session_transaction() as cookie:
+        token = cookie.get(COOKIE_ENTRY)
+    db.session.expire_all()
+    if token is None:
+        return None
+    return db.session.scalar(select(UserSession).where(
+        UserSession.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+
+
+def age_session(browser, **ago: timedelta) -> None:
+    """Move the browser's session timestamps into the past (created_at=..., last_seen_at=..., authenticated_at=...),
+    as if that much time had gone by."""
+    row = session_row(browser)
+    for column, delta in ago.items():
+        setattr(row, column, getattr(row, column) - delta)
+    db.session.commit()
+
+
+def session_cookie(app, browser) -> str:
+    return browser.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def browser_with_cookie(app, value: str):
+    """A different browser (same User-Agent) given a copy of a session cookie, as a thief would use it."""
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+    return thief
+
+
+def is_signed_in(browser) -> bool:
+    response = browser.get("/account")
+    return response.status_code == 200

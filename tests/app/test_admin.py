@@ -1,0 +1,208 @@
+"""Administering accounts (security bar AU-7, AC-2, SE-4; ASVS 6.4.3, 6.4.6, 8.3.2).
+
+Administrators invite people and change their access, but never choose anyone's password: every account and every
+reset goes through a one-time link the person uses themselves, and a reset still needs their second factor.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import AccountLink
+from app.extensions import db as _db
+from app.models import User
+from app.passwords import verify_password
+from tests.app.support import audit_rows, post_form, sign_in
+from tests.conftest import PASSWORD, csrf_token, next_code
+
+NEW_PASSWORD = "heron violin meadow crisp"
+
+
+def fresh(user) -> User:
+    _db.session.expire_all()
+    return _db.session.get(User, user.id)
+
+
+def link_path(html: str) -> str:
+    match = re.search(r"http://127\.0\.0\.1:5000(/account/set-password/[A-Za-z0-9_-]+)", html)
+    assert match, html[:2000]
+    return match.group(1)
+
+
+def use_link(app, path: str, data: dict):
+    browser = app.test_client()
+    opened = browser.get(path)
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/account/set-password")
+    return browser, post_form(browser, "/account/set-password", data)
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", "COUNCIL")
+
+
+def test_an_administrator_invites_someone_who_chooses_their_own_password_and_second_factor(app, admin, make_agency):
+    make_agency("HEALTH", "health")
+    browser = sign_in(app, admin)
+    page = browser.get("/admin/users/new").get_data(as_text=True)
+    assert 'type="password"' not in page  # there is nowhere to type someone else's password
+    response = post_form(browser, "/admin/users/new", {"email": "Member@Health.example", "name": "Morgan Ellis",
+                                                       "agency": "HEALTH", "role": "panel_member",
+                                                       "panels": "marac"})
+    assert response.status_code == 200, response.get_data(as_text=True)[:1000]
+    path = link_path(response.get_data(as_text=True))
+    user = _db.session.scalar(select(User).where(User.email == "member@health.example"))
+    assert user.password_hash is None and [m.panel for m in user.memberships] == ["marac"]
+    assert len(audit_rows(action="admin.user_invite")) == 1
+
+    _, done = use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/sign-in")
+    newcomer = app.test_client()
+    response = newcomer.post("/sign-in", data={"email": "member@health.example", "password": NEW_PASSWORD,
+                                               "csrf_token": csrf_token(newcomer)})
+    assert response.headers["Location"].endswith("/sign-in/set-up-authenticator")
+
+
+def test_an_invitation_link_works_once(app, admin):
+    browser = sign_in(app, admin)
+    response = post_form(browser, "/admin/users/new", {"email": "p@police.example", "name": "Pat Ng",
+                                                       "agency": "COUNCIL", "role": "practitioner"})
+    path = link_path(response.get_data(as_text=True))
+    use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    again = app.test_client()
+    again.get(path)
+    refused = again.get("/account/set-password")
+    assert refused.status_code == 410 and "expired or been used" in refused.get_data(as_text=True)
+
+
+def test_an_expired_link_is_refused(app, admin, make_user):
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, admin)
+    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    link = _db.session.scalar(select(AccountLink))
+    link.expires_at -= timedelta(hours=app.config["RESET_LINK_HOURS"], seconds=1)
+    _db.session.commit()
+    assert app.test_client().get(path, follow_redirects=True).status_code == 410
+
+
+def test_a_password_reset_needs_the_second_factor(app, admin, make_user):
+    """AU-7: someone who gets hold of a reset link still cannot take the account without the person's app."""
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, admin)
+    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    link_browser, without = use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert without.status_code == 422 and "Enter a code from your authenticator app" in without.get_data(
+        as_text=True)
+    wrong = post_form(link_browser, "/account/set-password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                                               "code": "123456"})
+    assert wrong.status_code == 422
+    assert verify_password(fresh(user), PASSWORD)  # unchanged
+    done = post_form(link_browser, "/account/set-password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                                              "code": next_code(user)})
+    assert done.status_code == 302
+    assert verify_password(fresh(user), NEW_PASSWORD) and not verify_password(fresh(user), PASSWORD)
+    after = app.test_client()  # signing in afterwards still asks for the second factor
+    response = after.post("/sign-in", data={"email": user.email, "password": NEW_PASSWORD,
+                                            "csrf_token": csrf_token(after)})
+    assert response.headers["Location"].endswith("/sign-in/code")
+
+
+@pytest.mark.parametrize("password, message", [
+    ("short one", "at least 12 characters"),
+    ("x" * 257, "256 characters or fewer"),
+    ("iloveyou1234", "too easy to guess"),
+    ("password1234", "must not contain the name of this service"),
+    ("qwertyuiop123", "too easy to guess"),
+    ("my marac login 2026", "must not contain the name of this service"),
+    ("policeofficer!!", "must not contain"),
+])
+def test_a_weak_password_through_a_link_is_refused_and_the_link_still_works(app, admin, make_user, password,
+                                                                            message):
+    user = make_user("practitioner", "POLICE", email="officer@police.example")
+    path = link_path(post_form(sign_in(app, admin), f"/admin/users/{user.id}/reset-link", {}).get_data(
+        as_text=True))
+    link_browser, refused = use_link(app, path, {"password": password, "confirm": password, "code": next_code(user)})
+    assert refused.status_code == 422 and message in refused.get_data(as_text=True)
+    done = post_form(link_browser, "/account/set-password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                                              "code": next_code(user)})
+    assert done.status_code == 302
+
+
+def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, make_referral):
+    """ASVS 8.3.2: access is read from the database on every request, so a removed coordinator loses it at once."""
+    coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
+    case = make_referral(make_user("practitioner", "POLICE"))
+    their_browser = sign_in(app, coordinator)
+    assert their_browser.get(f"/cases/{case.id}").status_code == 200
+    admin_browser = sign_in(app, admin)
+    response = post_form(admin_browser, f"/admin/users/{coordinator.id}/role", {"role": "practitioner"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert their_browser.get(f"/cases/{case.id}").status_code == 404
+    assert fresh(coordinator).memberships == []
+    assert audit_rows(action="admin.role_change")[0].detail.startswith(
+        f"user={coordinator.id} from=coordinator to=practitioner")
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"role": "coordinator"}, "panels", "Choose at least one panel for a coordinator"),
+    ({"role": "analyst", "panels": "marac"}, "panels", "Only coordinators and panel members sit on panels"),
+    ({"role": "superuser"}, "role", "Not a valid choice"),
+    ({"role": "coordinator", "panels": "narnia"}, "panels", "not a valid choice"),
+    ({}, "role", "Choose a role"),
+])
+def test_a_bad_role_change_is_422_on_its_field_and_changes_nothing(app, admin, make_user, data, field, message):
+    user = make_user("practitioner", "POLICE")
+    response = post_form(sign_in(app, admin), f"/admin/users/{user.id}/role", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'href="#{field}' in page and message.lower() in page.lower()
+    assert fresh(user).role == "practitioner" and not audit_rows(action="admin.role_change")
+
+
+def test_an_administrator_cannot_change_their_own_access(app, admin):
+    browser = sign_in(app, admin)
+    for path in (f"/admin/users/{admin.id}/role", f"/admin/users/{admin.id}/disable"):
+        assert browser.get(path).status_code == 404
+    assert fresh(admin).is_enabled and fresh(admin).role == "admin"
+
+
+def test_disabling_stops_the_accounts_api_tokens_too(app, admin, make_user, api):
+    user = make_user("coordinator", "COUNCIL", panels=("marac",))
+    assert api.get(user, "/api/v1/meetings").status_code == 200
+    assert post_form(sign_in(app, admin), f"/admin/users/{user.id}/disable", {}).status_code == 302
+    assert api.get(user, "/api/v1/meetings").status_code == 401
+    refused = app.test_client()
+    response = refused.post("/sign-in", data={"email": user.email, "password": PASSWORD,
+                                              "csrf_token": csrf_token(refused)})
+    assert response.status_code == 422
+
+
+def test_a_reset_second_factor_is_set_up_again_at_the_next_sign_in(app, admin, make_user):
+    user = make_user("practitioner", "POLICE")
+    assert post_form(sign_in(app, admin), f"/admin/users/{user.id}/reset_second_factor", {}).status_code == 302
+    assert not fresh(user).has_second_factor
+    browser = app.test_client()
+    response = browser.post("/sign-in", data={"email": user.email, "password": PASSWORD,
+                                              "csrf_token": csrf_token(browser)})
+    assert response.headers["Location"].endswith("/sign-in/set-up-authenticator")
+    assert len(audit_rows(action="admin.second_factor_reset")) == 1
+
+
+@pytest.mark.parametrize("role", ["practitioner", "coordinator", "panel_member", "analyst"])
+def test_only_administrators_reach_the_administration_pages(app, make_user, role, admin):
+    other = make_user(role, "COUNCIL", panels=("marac",) if role in ("coordinator", "panel_member") else ())
+    browser = sign_in(app, other)
+    for path in ("/admin/users", "/admin/users/new", f"/admin/users/{admin.id}", f"/admin/users/{admin.id}/role"):
+        assert browser.get(path).status_code == 404, path
+    assert post_form(browser, f"/admin/users/{admin.id}/disable", {}, form_path="/account").status_code == 404
+    assert fresh(admin).is_enabled
+    assert len(audit_rows(action="route.denied")) == 5
+
+
+def test_the_users_page_lists_accounts_without_any_case_data(app, admin, make_user, make_referral):
+    make_referral(make_user("practitioner", "POLICE"))
+    page = sign_in(app, admin).get("/admin/users").get_data(as_text=True)
+    assert len(re.findall(r'href="/admin/users/\d+"', page)) == 2 and "Amelia" not in page
