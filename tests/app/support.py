@@ -1,6 +1,8 @@
 """Helpers for the app tests: signed-in clients, the forms pages render, and cases moved on by the real services."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -176,3 +178,21 @@ def case_state(case_id: int) -> tuple[str, int]:
 def transition_count(case_id: int) -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count(CaseTransition.id)).where(CaseTransition.case_id == case_id))
+
+
+def read_csv(response) -> list[list[str]]:
+    """The rows of a CSV download as a spreadsheet would read them (UTF-8 with a byte-order mark)."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf"), body[:20]
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def search_cases(browser, **fields):
+    """Fill in "Find a case" on the case list as a person would (reference=..., or forename, surname and
+    date_of_birth as gov_date boxes) and submit it."""
+    return submit(browser, "/cases/search", fields, form_path="/cases")
+
+
+def references_on(html: str) -> list[str]:
+    """The case references a page links to, in page order."""
+    return re.findall(r'href="/cases/\d+">([A-Z_]+-\d{6})</a>', html)
