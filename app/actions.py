@@ -34,7 +34,7 @@ def index():
     """List the actions the person's agency owns (and, for coordinators, every action on their panels)."""
     show = _show()
     actions = db.session.scalars(_shown(actor(), show).limit(500)).all()
-    audit.record("action.list", detail=f"show={show} cases={','.join(str(a.case_id) for a in actions)}")
+    audit.record_ids("action.list", _case_ids(actions), detail=f"show={show}", key="cases")
     response = render_template("actions/index.html", actions=actions, show=show, filters=FILTERS, today=today())
     db.session.commit()
     return response
@@ -50,8 +50,7 @@ def export():
     response = csv_download("actions", ACTION_COLUMNS, [(
         a.case.reference, a.owner_agency.name, a.text, a.due_on.isoformat(), a.status.replace("_", " "),
         a.completed_on.isoformat() if a.completed_on else "") for a in actions])
-    audit.record_ids("action.export", list(dict.fromkeys(a.case_id for a in actions)),
-                     detail=f"show={show} actions={len(actions)}", key="cases")
+    audit.record_ids("action.export", _case_ids(actions), detail=f"show={show} actions={len(actions)}", key="cases")
     db.session.commit()
     return response
 
@@ -60,6 +59,11 @@ def _show() -> str:
     """The work list's filter from the query string: open (the default), overdue or all."""
     show = request.args.get("show", "open")
     return show if show in FILTERS else "open"
+
+
+def _case_ids(actions) -> list[int]:
+    """The ids of the cases the actions belong to, each once, in list order (what the audit records)."""
+    return list(dict.fromkeys(a.case_id for a in actions))
 
 
 def _shown(user, show: str):

@@ -273,3 +273,9 @@ def test_the_actions_export_is_audited_with_the_case_ids(app, actions):
     assert (row.user_id, row.role, row.case_id) == (health.id, "panel_member", None)
     html = sign_in(app, chair).get("/actions?show=overdue").get_data(as_text=True)
     assert 'href="/actions.csv?show=overdue" download>Download as CSV' in html
+
+
+def test_the_work_list_is_audited_with_each_case_once(app, actions):
+    chair, _, _, case = actions
+    sign_in(app, chair).get("/actions?show=all")  # three actions of one case
+    assert audit_rows(action="action.list")[-1].detail == f"show=all count=1 cases={case.id}"
