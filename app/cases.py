@@ -33,7 +33,7 @@ from app.forms import (
     SubmitField,
     TextAreaField,
 )
-from app.models import Case
+from app.models import NEWEST_FIRST, Case
 from app.search import SearchForm, by_person, by_reference
 from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
 from workflows.deadlines import open_for
@@ -130,8 +130,7 @@ def _newest_first(user, where, limit: int, offset: int) -> list[int]:
     Each branch of the access policy is read newest first from its own index and the branches are merged: one
     query with the policy's OR in it would make the database sort every visible case to find a page.
     """
-    newest = (Case.referred_on.desc(), Case.id.desc())
-    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*newest).limit(offset + limit)
+    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*NEWEST_FIRST).limit(offset + limit)
                 .subquery() for branch in access_branches(user)]
     if not branches:
         return []
@@ -147,8 +146,7 @@ def export():
     """Download the cases the person may see on the list, with its state filter, as a spreadsheet."""
     user = actor()
     status = _status()
-    cases = db.session.scalars(visible_cases(user).where(_in_status(status))
-                               .order_by(Case.referred_on.desc(), Case.id.desc())
+    cases = db.session.scalars(visible_cases(user).where(_in_status(status)).order_by(*NEWEST_FIRST)
                                .options(selectinload(Case.subject), joinedload(Case.source_agency))).all()
     panels = current_app.extensions["panels"]
     response = csv_download("cases", CASE_COLUMNS, [(

@@ -25,7 +25,7 @@ from app.forms import (
     StringField,
     SubmitField,
 )
-from app.models import Case, Subject
+from app.models import NEWEST_FIRST, Case, Subject
 from app.subjects import is_person, person_index
 from app.timeutil import today
 
@@ -101,8 +101,9 @@ class SearchForm(FlaskForm):
 
 
 def _found(user):
-    newest = (Case.referred_on.desc(), Case.id.desc())
-    return visible_cases(user).order_by(*newest).options(selectinload(Case.subject), joinedload(Case.source_agency))
+    """The cases the user may open, newest first, with what a result row shows."""
+    return (visible_cases(user).order_by(*NEWEST_FIRST)
+            .options(selectinload(Case.subject), joinedload(Case.source_agency)))
 
 
 def by_reference(user, panel: str | None, case_id: int) -> list[Case]:

@@ -164,6 +164,8 @@ def test_the_search_terms_never_reach_a_url_a_log_or_the_audit(app, make_user, h
     assert [(action, re.search(rf'<form method="(\w+)" action="{re.escape(action)}"', page)[1])
             for action, _, _ in forms_on(page) if action == "/cases/search"] == [("/cases/search", "post")]
     assert browser.get("/cases/search?forename=Carys").status_code == 405  # GET never searches
+    forged = browser.post("/cases/search", data={"reference": "MARAC-000001", "csrf_token": "IjAwMCI.aaaa.bbbb"})
+    assert forged.status_code == 400 and audit_rows(action="case.search") == []  # a POST needs this session's token
 
     response = search_cases(browser, **person())
 
