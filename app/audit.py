@@ -5,6 +5,7 @@ Rows are added to the caller's session, so they commit (or fail) with the change
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import g, has_request_context
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.extensions import db
 from app.timeutil import utcnow
+
+#: The length of the detail column.
+DETAIL_MAX = 500
 
 
 class AuditEvent(db.Model):
@@ -27,7 +31,7 @@ class AuditEvent(db.Model):
     case_id: Mapped[int | None]
     action: Mapped[str] = mapped_column(String(64))
     #: Machine-readable detail: triggers, states, counts. Never names, addresses or narrative.
-    detail: Mapped[str] = mapped_column(String(500), default="")
+    detail: Mapped[str] = mapped_column(String(DETAIL_MAX), default="")
     request_id: Mapped[str | None] = mapped_column(String(36))
     channel: Mapped[str] = mapped_column(String(8), default="web")
 
@@ -60,7 +64,7 @@ def record(action: str, *, case_id: int | None = None, detail: str = "", user=No
     row = AuditEvent(
         action=action,
         case_id=case_id,
-        detail=detail[:500],
+        detail=detail[:DETAIL_MAX],
         user_id=getattr(user, "id", None),
         agency_id=getattr(user, "agency_id", None),
         role=getattr(user, "role", None),
@@ -69,3 +73,24 @@ def record(action: str, *, case_id: int | None = None, detail: str = "", user=No
     )
     db.session.add(row)
     return row
+
+
+def record_ids(action: str, ids: Sequence[int], *, detail: str = "", key: str = "ids", user=None) -> list[AuditEvent]:
+    """Audit one read of many cases (an export): every id in the detail, on as many rows as the column needs.
+
+    Usually one row, ``<detail> count=N <key>=1,2,3``. Ids never fall off the end: when they do not fit, the rows
+    say ``part=1/3``, ``part=2/3``... and share the request id.
+    """
+    head = f"{detail} count={len(ids)}".strip()
+    room = DETAIL_MAX - len(head) - len(f" part=999999/999999 {key}=")
+    chunks, current = [], ""
+    for text in map(str, ids):
+        if current and len(current) + 1 + len(text) > room:
+            chunks.append(current)
+            current = ""
+        current = f"{current},{text}" if current else text
+    chunks.append(current)
+    if len(chunks) == 1:
+        return [record(action, detail=f"{head} {key}={chunks[0]}", user=user)]
+    return [record(action, detail=f"{head} part={n}/{len(chunks)} {key}={chunk}", user=user)
+            for n, chunk in enumerate(chunks, start=1)]

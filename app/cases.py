@@ -19,7 +19,9 @@ from app.access import (
     visible_cases,
 )
 from app.agenda import listed_meeting
+from app.auth.reauth import reauthentication_required
 from app.casework import RESEARCH_MAX, add_research, context_for, take_step
+from app.exports import csv_download
 from app.extensions import db
 from app.forms import (
     DateField,
@@ -32,13 +34,16 @@ from app.forms import (
     SubmitField,
     TextAreaField,
 )
-from app.models import Case
+from app.models import NEWEST_FIRST, Case
+from app.search import SearchForm, by_person, by_reference
 from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
 from workflows.deadlines import open_for
 
 bp = Blueprint("cases", __name__)
 
 STATE_FILTERS = ("open", "closed", "all")
+CASE_COLUMNS = ("Reference", "Panel", "State", "Referred on", "Closed on", "Repeat", "Name", "Source agency",
+                "Neighbourhood")
 
 
 class StepForm(FlaskForm):
@@ -87,17 +92,10 @@ def _panel(case: Case):
 def index():
     """List the cases the person may see, newest first."""
     user = actor()
-    status = request.args.get("status", "open")
-    if status not in STATE_FILTERS:
-        status = "open"
+    status = _status()
     page = request.args.get("page", 1, type=int) or 1
     page = max(1, min(page, 10_000))
-    in_status = true()
-    if status != "all":
-        # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
-        states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
-                  for key, panel in current_app.extensions["panels"].items()}
-        in_status = or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()])
+    in_status = _in_status(status)
     size = int(current_app.config["PAGE_SIZE"])
     total = db.session.scalar(select(func.count()).select_from(visible_cases(user).where(in_status).subquery()))
     ids = _newest_first(user, in_status, size, (page - 1) * size)
@@ -106,9 +104,25 @@ def index():
     cases = [loaded[i] for i in ids]
     audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
     response = render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
-                               panels=current_app.extensions["panels"])
+                               panels=current_app.extensions["panels"], search_form=_search_form())
     db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
     return response
+
+
+def _status() -> str:
+    """The list's state filter from the query string: open (the default), closed or all."""
+    status = request.args.get("status", "open")
+    return status if status in STATE_FILTERS else "open"
+
+
+def _in_status(status: str):
+    """The SQL condition for a state filter."""
+    if status == "all":
+        return true()
+    # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
+    states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
+              for key, panel in current_app.extensions["panels"].items()}
+    return or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()])
 
 
 def _newest_first(user, where, limit: int, offset: int) -> list[int]:
@@ -117,14 +131,59 @@ def _newest_first(user, where, limit: int, offset: int) -> list[int]:
     Each branch of the access policy is read newest first from its own index and the branches are merged: one
     query with the policy's OR in it would make the database sort every visible case to find a page.
     """
-    newest = (Case.referred_on.desc(), Case.id.desc())
-    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*newest).limit(offset + limit)
+    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*NEWEST_FIRST).limit(offset + limit)
                 .subquery() for branch in access_branches(user)]
     if not branches:
         return []
     merged = union(*[select(b.c.id, b.c.referred_on) for b in branches]).subquery()
     return list(db.session.scalars(select(merged.c.id).order_by(merged.c.referred_on.desc(), merged.c.id.desc())
                                    .limit(limit).offset(offset)))
+
+
+# Each download is its own view with a short decorator list, so more checks (re-authentication) can be stacked on.
+@bp.get("/cases.csv")
+@policy("case_work")
+@reauthentication_required
+def export():
+    """Download the cases the person may see on the list, with its state filter, as a spreadsheet."""
+    user = actor()
+    status = _status()
+    cases = db.session.scalars(visible_cases(user).where(_in_status(status)).order_by(*NEWEST_FIRST)
+                               .options(selectinload(Case.subject), joinedload(Case.source_agency))).all()
+    panels = current_app.extensions["panels"]
+    response = csv_download("cases", CASE_COLUMNS, [(
+        c.reference, panels[c.panel].title, c.state.replace("_", " "), c.referred_on.isoformat(),
+        c.closed_on.isoformat() if c.closed_on else "", "yes" if c.is_repeat else "no", c.subject.full_name,
+        c.source_agency.name, c.neighbourhood or "") for c in cases])
+    audit.record_ids("case.export", [c.id for c in cases], detail=f"status={status}")
+    db.session.commit()
+    return response
+
+
+@bp.post("/cases/search")
+@policy("case_work")
+def search():
+    """Find a case by reference, or by the person's names and date of birth, among those the person may open.
+
+    The terms come in a POST body (never the URL) and go nowhere else: the audit keeps the kind and the ids found.
+    """
+    user = actor()
+    form = _search_form()
+    if not form.validate_on_submit():
+        return render_template("cases/search.html", form=form, cases=None), 422
+    if form.kind == "reference":
+        cases = by_reference(user, *form.reference_key())
+    else:
+        cases = by_person(user, form.forename.data, form.surname.data, form.date_of_birth.data)
+    audit.record("case.search", detail=f"kind={form.kind} ids={','.join(str(c.id) for c in cases)}")
+    # The results do not echo the terms: a blank form to search again.
+    response = render_template("cases/search.html", form=_search_form(formdata=None), cases=cases)
+    db.session.commit()
+    return response
+
+
+def _search_form(**kwargs) -> SearchForm:
+    return SearchForm(panels=current_app.extensions["panels"], **kwargs)
 
 
 @bp.get("/cases/<id:case_id>")

@@ -17,10 +17,12 @@ from app.timeutil import today
 
 TEXT_MAX = 200
 NARRATIVE_MAX = 5000
+NUL_MESSAGE = "Remove the NUL character from this answer"
 
-__all__ = ["DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput", "GovSelect",
-           "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional", "PasswordField",
-           "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError", "not_in_future"]
+__all__ = ["NUL_MESSAGE", "DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput",
+           "GovSelect", "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional",
+           "PasswordField", "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError",
+           "not_in_future"]
 
 
 class FlaskForm(_FlaskForm):
@@ -30,7 +32,7 @@ class FlaskForm(_FlaskForm):
         ok = super().validate(extra_validators)
         for field in self:
             if any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ()):
-                field.errors = [*field.errors, "Remove the NUL character from this answer"]
+                field.errors = [*field.errors, NUL_MESSAGE]
                 ok = False
         return ok
 

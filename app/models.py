@@ -179,6 +179,10 @@ class Case(db.Model):
         return f"{self.panel.upper()}-{self.id:06d}"
 
 
+#: The order of every case list, export and search: newest referral first (ids break ties, so pages never overlap).
+NEWEST_FIRST = (Case.referred_on.desc(), Case.id.desc())
+
+
 class AgencyResearch(db.Model):
     """What one agency found in its records for a case before the meeting."""
 

@@ -29,9 +29,9 @@ from app.crypto import _index_key, keyring, normalise
 from app.extensions import db
 from app.models import Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, Subject, User
 from app.passwords import hash_password
+from app.subjects import MATCH_PURPOSE, person_index
 from app.timeutil import add_months, utcnow
 from panels.marac.models import MaracReferral
-from panels.marac.services import MATCH_PURPOSE, person_index
 from workflows.models import CaseTransition, Deadline
 
 PASSWORD = "bench-only-password-2026"  # noqa: S105 (synthetic benchmark users only)
@@ -246,7 +246,7 @@ class _Seeder:
         message = "\x1f".join((_normalised(forename), _normalised(surname), _normalised(dob))).encode()
         digest = hmac.new(self.index_key, message, hashlib.sha256).hexdigest()[: self.index_chars]
         if self.next_subject_id < 200 and digest != person_index(forename, surname, dob):
-            raise RuntimeError("bench.seed's blind index no longer matches panels.marac.services.person_index")
+            raise RuntimeError("bench.seed's blind index no longer matches app.subjects.person_index")
         return digest
 
     def enc(self, table: str, column: str, uid: str, value: str | None) -> str | None:

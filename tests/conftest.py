@@ -20,7 +20,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import make_url, select, text
 
 from app import create_app
-from app.auth.second_factor import time_step
 from app.config import normalise_database_url
 from app.extensions import db as _db
 from app.models import Agency, Membership, User
@@ -168,18 +167,22 @@ def csrf_token(client, path: str = "/sign-in") -> str:
 def next_code(user: User) -> str:
     """An authenticator code the service has not yet accepted for this user.
 
-    Each 30-second step's code works once and the service takes one step either side of now. The code for this step
-    or the next is safe even if the clock ticks over before the request arrives; when both are used (a third sign-in
-    within one step) this waits for the next step rather than send a code that could be two steps old on arrival.
+    Each 30-second step's code works once, and the service takes the step before and after this one too: three
+    codes per step. The previous step's code is used only with a few seconds of this step left, so it cannot turn
+    two steps old before the request arrives. With all three used this waits for the next step.
     """
     _db.session.expire_all()
     last = _db.session.scalar(select(User.totp_last_step).where(User.id == user.id))
     while True:
-        now = time_step(utcnow())
-        step = next((s for s in (now, now + 1) if last is None or s > last), None)
+        moment = time.time()
+        now = int(moment) // 30
+        earliest = now - 1 if moment % 30 < 25 else now
+        step = next((s for s in range(earliest, now + 2) if last is None or s > last), None)
         if step is not None:
             return pyotp.TOTP(_db.session.get(User, user.id).totp_secret).generate_otp(step)
-        time.sleep(30 - utcnow().timestamp() % 30 + 0.05)
+        if os.environ.get("REPORT_CODE_WAITS"):
+            print(f"\nwaiting for a new code step: {os.environ.get('PYTEST_CURRENT_TEST')}")
+        time.sleep(30 - moment % 30 + 0.05)
 
 
 def complete_sign_in(browser, user: User, password: str = PASSWORD):

@@ -5,20 +5,13 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from app.crypto import blind_index, normalise
 from app.extensions import db
 from app.models import Case, Subject
+from app.subjects import is_person, person_index
 from app.timeutil import add_months
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
 from workflows import Context, fire
-
-MATCH_PURPOSE = "subject-match"
-
-
-def person_index(forename: str, surname: str, date_of_birth: str) -> str:
-    """Compound blind index over forename, surname and date of birth."""
-    return blind_index(MATCH_PURPOSE, forename, surname, date_of_birth)
 
 
 def new_subject(person: dict) -> Subject:
@@ -34,12 +27,6 @@ def new_subject(person: dict) -> Subject:
     return subject
 
 
-def _same_person(a: Subject, b: Subject) -> bool:
-    return (normalise(a.forename or "") == normalise(b.forename or "")
-            and normalise(a.surname or "") == normalise(b.surname or "")
-            and (a.date_of_birth or "") == (b.date_of_birth or ""))
-
-
 def previous_referral(subject: Subject, referred_on: date) -> Case | None:
     """Return the same victim's latest MARAC referral dated on or before this one, confirmed by decryption."""
     if not subject.match_index:
@@ -50,7 +37,7 @@ def previous_referral(subject: Subject, referred_on: date) -> Case | None:
     candidates = db.session.scalars(select(Case).where(Case.subject_id.in_(same_index))
                                     .order_by(Case.referred_on.desc(), Case.id.desc()))
     return next((c for c in candidates if c.panel == "marac" and c.state != "draft" and c.referred_on <= referred_on
-                 and _same_person(c.subject, subject)), None)
+                 and is_person(c.subject, subject.forename, subject.surname, subject.date_of_birth)), None)
 
 
 def is_within_repeat_window(previous_on: date, referred_on: date) -> bool:

@@ -1,7 +1,9 @@
 """Helpers for the app tests: signed-in clients, the forms pages render, and cases moved on by the real services."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
@@ -233,3 +235,21 @@ def browser_with_cookie(app, value: str):
 def is_signed_in(browser) -> bool:
     response = browser.get("/account")
     return response.status_code == 200
+
+
+def read_csv(response) -> list[list[str]]:
+    """The rows of a CSV download as a spreadsheet would read them (UTF-8 with a byte-order mark)."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf"), body[:20]
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def search_cases(browser, **fields):
+    """Fill in "Find a case" on the case list as a person would (reference=..., or forename, surname and
+    date_of_birth as gov_date boxes) and submit it."""
+    return submit(browser, "/cases/search", fields, form_path="/cases")
+
+
+def references_on(html: str) -> list[str]:
+    """The case references a page links to, in page order."""
+    return re.findall(r'href="/cases/\d+">([A-Z_]+-\d{6})</a>', html)

@@ -22,8 +22,8 @@ from app.crypto import (
 )
 from app.extensions import db as _db
 from app.models import Action, Membership, Subject, User
+from app.subjects import MATCH_PURPOSE, person_index
 from panels.marac.models import MaracReferral
-from panels.marac.services import MATCH_PURPOSE, person_index
 from tests.conftest import referral_body
 from tests.conftest import test_config as config_for
 from workflows.models import CaseTransition

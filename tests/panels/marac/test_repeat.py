@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.audit import AuditEvent
 from app.casework import refer
 from app.models import Case, Subject
-from panels.marac.services import person_index
+from app.subjects import person_index
 from tests.conftest import referral_body
 from workflows import Invalid
 

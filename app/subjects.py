@@ -1,0 +1,18 @@
+"""Finding the same person again without decrypting anyone: the compound blind index every panel and search uses."""
+from __future__ import annotations
+
+from app.crypto import blind_index, normalise
+
+MATCH_PURPOSE = "subject-match"
+
+
+def person_index(forename: str, surname: str, date_of_birth: str) -> str:
+    """Compound blind index over forename, surname and date of birth (ISO YYYY-MM-DD), stored as match_index."""
+    return blind_index(MATCH_PURPOSE, forename, surname, date_of_birth)
+
+
+def is_person(subject, forename: str, surname: str, date_of_birth: str | None) -> bool:
+    """Confirm a blind-index match on the decrypted values: the truncated index can collide."""
+    return (normalise(subject.forename or "") == normalise(forename or "")
+            and normalise(subject.surname or "") == normalise(surname or "")
+            and (subject.date_of_birth or "") == (date_of_birth or ""))
