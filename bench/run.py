@@ -125,12 +125,13 @@ def run(args: argparse.Namespace, url: str) -> dict:
         bodies = workload.referral_bodies(args.intake + warmup, victims, args.seed + 1)
         results["intake"] = workload.run_intake(app, bodies, warmup, counter)
         say(f"  {results['intake']['per_second']} referrals/s")
+    coordinator = workload.signed_in_coordinator(app) if args.requests or args.case_pages else None
     if args.requests:
         say(f"Getting each case-list page {args.requests} times ...")
-        results["case_list"] = workload.run_case_list(app, args.requests, counter)
+        results["case_list"] = workload.run_case_list(app, coordinator, args.requests, counter)
     if args.case_pages:
         say(f"Opening {args.case_pages} random case pages ...")
-        results["case_page"] = workload.run_case_pages(app, args.case_pages, counter, args.seed)
+        results["case_page"] = workload.run_case_pages(app, coordinator, args.case_pages, counter, args.seed)
     with app.app_context():
         db.engine.dispose()
     results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)

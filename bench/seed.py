@@ -20,12 +20,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from queue import Empty
 
+import pyotp
 from faker import Faker
 from flask import Flask, current_app
 from sqlalchemy import Table, func, insert, select, text
 
 from app.audit import AuditEvent
-from app.crypto import _index_key, keyring, normalise
+from app.crypto import derived_key, keyring, normalise
 from app.extensions import db
 from app.models import Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, Subject, User
 from app.passwords import hash_password
@@ -216,7 +217,7 @@ class _Seeder:
         self.sentences = [fake.sentence(nb_words=12) for _ in range(2000)]
         self.paragraphs = [fake.paragraph(nb_sentences=3) for _ in range(500)]
         self.ring = keyring()
-        self.index_key = _index_key(MATCH_PURPOSE)
+        self.index_key = derived_key(MATCH_PURPOSE)
         self.index_chars = len(person_index("a", "b", "2000-01-01"))
         self.today = today
         self.start = today - timedelta(days=3 * 365)
@@ -270,6 +271,7 @@ class _Seeder:
         def user(local: str, code: str, role: str, panels: tuple[str, ...] = ()) -> User:
             person = User(email=f"{local}@{DOMAIN}", display_name=f"Bench {local}", agency=agencies[code], role=role,
                           password_hash=hashed, memberships=[Membership(panel=p, role=role) for p in panels])
+            person.totp_secret, person.totp_enrolled_at = pyotp.random_base32(), utcnow()  # every account has one
             db.session.add(person)
             return person
 

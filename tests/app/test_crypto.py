@@ -338,6 +338,7 @@ def _plaintexts() -> dict[str, list[str]]:
         "transition reasons": [t.reason for t in _db.session.scalars(select(CaseTransition))
                                if t.reason and "deadline" not in t.reason],
         "action texts": [a.text for a in _db.session.scalars(select(Action))],
+        "authenticator secrets": [u.totp_secret for u in _db.session.scalars(select(User))],
     }
     for kind, values in found.items():
         assert values, f"the demo seeded no {kind}: the test would prove nothing"
