@@ -7,11 +7,12 @@ from sqlalchemy import delete, select
 from app import audit
 from app.access import actor, policy
 from app.auth import second_factor as totp
-from app.auth import sessions, throttle
+from app.auth import sessions
 from app.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm
 from app.auth.models import SIGNED_IN, UserSession
 from app.auth.reauth import reauthentication_required
-from app.auth.views import WRONG_CODE, set_up_page, throttled
+from app.auth.throttle import guarded
+from app.auth.views import WRONG_CODE, set_up_page
 from app.extensions import db
 from app.passwords import hash_password, password_problem, verify_password
 
@@ -55,20 +56,11 @@ def password():
     user = actor()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        if not verify_password(user, form.current.data):
-            audit.record("auth.password_change_failed", user=user)
-            db.session.commit()
+        if not guarded(user, lambda: verify_password(user, form.current.data), failure="auth.password_change_failed"):
             form.current.errors = ["Enter your correct current password"]
         elif problem := password_problem(form.password.data, _context(user)):
-            throttle.succeeded(counters)
-            db.session.commit()
             form.password.errors = [problem]
         else:
-            throttle.succeeded(counters)
             user.password_hash = hash_password(form.password.data)
             _restart_sessions(user)
             audit.record("auth.password_changed", user=user)
@@ -86,19 +78,12 @@ def authenticator():
     user = actor()
     form = CodeForm()
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        codes = totp.confirm_enrolment(user, form.code.data)
-        if codes is not None:
-            throttle.succeeded(counters)
+        codes = guarded(user, lambda: totp.confirm_enrolment(user, form.code.data), detail="enrolment")
+        if codes:
             _restart_sessions(user)
             audit.record("auth.second_factor_enrolled", user=user, detail="replaced")
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes, target=url_for("account.index"))
-        audit.record("auth.second_factor_failed", user=user, detail="enrolment")
-        db.session.commit()
         form.code.errors = [WRONG_CODE]
     return set_up_page(user, form, "account/authenticator.html")
 

@@ -21,6 +21,7 @@ from flask import current_app, request
 from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import audit
 from app.auth.models import AuthThrottle
 from app.crypto import keyed_hash
 from app.extensions import db
@@ -62,8 +63,16 @@ def _window() -> timedelta:
     return timedelta(seconds=int(current_app.config["THROTTLE_WINDOW_SECONDS"]))
 
 
-def claim(counters: list[Counter], now: datetime | None = None) -> int | None:
-    """Count an attempt against every counter and commit; return seconds to wait if any is over its limit."""
+class Throttled(Exception):
+    """An attempt over its limit. Answered with 429 and the same page for every account, known or not."""
+
+    def __init__(self, wait_seconds: int, user=None):
+        super().__init__(f"throttled for {wait_seconds} s")
+        self.wait_seconds, self.user = wait_seconds, user
+
+
+def claim(counters: list[Counter], user=None, now: datetime | None = None) -> None:
+    """Count an attempt against every counter and commit; raise Throttled if any is over its limit."""
     now = now or utcnow()
     window = _window()
     wait = None
@@ -81,7 +90,25 @@ def claim(counters: list[Counter], now: datetime | None = None) -> int | None:
             remaining = int((started + window - now).total_seconds()) + 1
             wait = max(wait or 0, remaining)
     db.session.commit()
-    return wait
+    if wait:
+        raise Throttled(wait, user)
+
+
+def guarded(user, check, *, failure: str = "auth.second_factor_failed", detail: str = ""):
+    """Run a check of something only this person should know (a code, their password), throttled per account.
+
+    Claims a place (raising Throttled over the limit), gives it back when the check passes, and audits a failure
+    (committed, so it stands whatever the request does next). Returns what the check returned.
+    """
+    counters = second_factor_counters(user)
+    claim(counters, user)
+    result = check()
+    if result:
+        succeeded(counters)
+    else:
+        audit.record(failure, user=user, detail=detail)
+        db.session.commit()
+    return result
 
 
 def succeeded(counters: list[Counter]) -> None:

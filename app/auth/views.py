@@ -12,6 +12,7 @@ from app.auth import links, sessions, throttle
 from app.auth import second_factor as totp
 from app.auth.forms import CodeForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
 from app.auth.models import ENROL, SECOND_FACTOR, SIGNED_IN
+from app.auth.throttle import Throttled, guarded
 from app.extensions import db
 from app.models import User
 from app.passwords import hash_password, password_problem, verify_password
@@ -39,11 +40,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def throttled(wait_seconds: int, user=None):
+@bp.app_errorhandler(Throttled)
+def throttled(exc: Throttled):
     """The answer to an attempt over its limit: the same for every account, known or not."""
-    audit.record("auth.throttled", user=user)
+    db.session.rollback()
+    audit.record("auth.throttled", user=exc.user)
     db.session.commit()
-    minutes = max(1, -(-wait_seconds // 60))
+    minutes = max(1, -(-exc.wait_seconds // 60))
     return render_template("error.html", status=429, title="Too many attempts",
                            message=f"There have been too many attempts to sign in. Wait {minutes} "
                                    f"minute{'s' if minutes != 1 else ''}, then try again."), 429
@@ -75,9 +78,7 @@ def login():
     form = SignInForm()
     if form.validate_on_submit():
         counters = throttle.password_counters(form.email.data)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait)
+        throttle.claim(counters)
         user = find_user(form.email.data)
         candidate = user if user is not None and user.is_active else None
         if verify_password(candidate, form.password.data):  # an unknown account costs the same hash
@@ -106,15 +107,8 @@ def code():
     user = pending_user()
     form = CodeForm()
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        if totp.verify_code(user, form.code.data):
-            throttle.succeeded(counters)
+        if guarded(user, lambda: totp.verify_code(user, form.code.data)):
             return redirect(sign_in_complete(user))
-        audit.record("auth.second_factor_failed", user=user)
-        db.session.commit()
         form.code.errors = [WRONG_CODE]
     return render_template("auth/code.html", form=form), (422 if form.errors else 200)
 
@@ -128,20 +122,13 @@ def recovery_code():
     user = pending_user()
     form = RecoveryCodeForm()
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        if totp.use_recovery_code(user, form.code.data):
-            throttle.succeeded(counters)
+        if guarded(user, lambda: totp.use_recovery_code(user, form.code.data), detail="recovery_code"):
             audit.record("auth.recovery_code_used", user=user)
             target = sign_in_complete(user)
             left = totp.recovery_codes_left(user)
             flash(f"You signed in with a recovery code. You have {left} left"
                   + (". Set up your authenticator app again from Your account." if left <= 3 else "."), "notice")
             return redirect(target)
-        audit.record("auth.second_factor_failed", user=user, detail="recovery_code")
-        db.session.commit()
         form.code.errors = ["That recovery code is not right, or it has been used already"]
     return render_template("auth/recovery_code.html", form=form), (422 if form.errors else 200)
 
@@ -155,18 +142,11 @@ def enrol():
     user = pending_user()
     form = CodeForm()
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        codes = totp.confirm_enrolment(user, form.code.data)
-        if codes is not None:
-            throttle.succeeded(counters)
+        codes = guarded(user, lambda: totp.confirm_enrolment(user, form.code.data), detail="enrolment")
+        if codes:
             audit.record("auth.second_factor_enrolled", user=user)
             target = sign_in_complete(user)
             return render_template("auth/recovery_codes.html", codes=codes, target=target)
-        audit.record("auth.second_factor_failed", user=user, detail="enrolment")
-        db.session.commit()
         form.code.errors = [WRONG_CODE]
     return set_up_page(user, form, "auth/enrol.html")
 
@@ -204,24 +184,14 @@ def reauthenticate():
     form = ReauthenticateForm()
     target = safe_next(request.args.get("next")) or url_for("index")
     if form.validate_on_submit():
-        counters = throttle.second_factor_counters(user)
-        wait = throttle.claim(counters)
-        if wait:
-            return throttled(wait, user)
-        password_ok = verify_password(user, form.password.data)
-        code_ok = password_ok and totp.verify_code(user, form.code.data)
-        if code_ok:
-            throttle.succeeded(counters)
+        proved = guarded(user, lambda: verify_password(user, form.password.data)
+                         and totp.verify_code(user, form.code.data), failure="auth.reauthentication_failed")
+        if proved:
             sessions.mark_reauthenticated(row)
             audit.record("auth.reauthenticated", user=user)
             db.session.commit()
             return redirect(target)
-        audit.record("auth.reauthentication_failed", user=user)
-        db.session.commit()
-        if not password_ok:
-            form.password.errors = ["Enter your correct password"]
-        else:
-            form.code.errors = [WRONG_CODE]
+        form.password.errors = ["Enter your correct password and a new code from your authenticator app"]
     return render_template("auth/reauthenticate.html", form=form), (422 if form.errors else 200)
 
 
@@ -279,14 +249,8 @@ def _second_factor_given(user: User, field) -> bool:
     if not (field.data or "").strip():
         field.errors = ["Enter a code from your authenticator app, or one of your recovery codes"]
         return False
-    counters = throttle.second_factor_counters(user)
-    if throttle.claim(counters):
-        field.errors = ["There have been too many attempts. Wait 15 minutes, then try again"]
-        return False
-    if totp.verify_code(user, field.data) or totp.use_recovery_code(user, field.data):
-        throttle.succeeded(counters)
+    if guarded(user, lambda: totp.verify_code(user, field.data) or totp.use_recovery_code(user, field.data),
+               detail="password_link"):
         return True
-    audit.record("auth.second_factor_failed", user=user, detail="password_link")
-    db.session.commit()
     field.errors = ["That code is not right, or it has been used already"]
     return False
