@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from app import audit
 from app.auth import links, sessions
 from app.auth import second_factor as totp
 from app.extensions import db
@@ -77,3 +78,21 @@ def reset_second_factor(user: User) -> None:
     still needs their password (the caller commits). Check who is asking before doing this."""
     totp.remove(user)
     sessions.end_all(user.id)
+
+
+#: Changes to someone's access that the administration pages and the command line both offer: the service that
+#: makes the change, the audit action that records it, and what to say when it is done.
+ACCESS_CHANGES = {
+    "disable": (disable, "admin.user_disable", "Account disabled: every session and API token stopped at once."),
+    "enable": (enable, "admin.user_enable", "Account enabled."),
+    "reset_second_factor": (reset_second_factor, "admin.second_factor_reset",
+                            "Second factor reset: they set up a new authenticator app when they next sign in."),
+}
+
+
+def change_access(user: User, change: str) -> str:
+    """Make one of ACCESS_CHANGES to the user, audited (the caller commits); return what to tell the administrator."""
+    service, action, done = ACCESS_CHANGES[change]
+    service(user)
+    audit.record(action, detail=f"user={user.id}")
+    return done

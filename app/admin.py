@@ -140,18 +140,15 @@ def role(user_id: int):
     return render_template("admin/role.html", person=person, form=form), (422 if form.errors else 200)
 
 
-#: Changes confirmed on a page of their own: view name -> (title, what happens, service, audit action, done message).
+#: The confirmation page of each of accounts.ACCESS_CHANGES: its title and what happens.
 CONFIRMED = {
     "disable": ("Disable this account", "They are signed out everywhere at once, their API tokens stop working, and "
-                "they cannot sign in until the account is enabled again.", accounts.disable, "admin.user_disable",
-                "Account disabled."),
-    "enable": ("Enable this account", "They can sign in again with their password and second factor.",
-               accounts.enable, "admin.user_enable", "Account enabled."),
+                "they cannot sign in until the account is enabled again."),
+    "enable": ("Enable this account", "They can sign in again with their password and second factor."),
     "reset_second_factor": (
         "Reset their second factor", "Only do this after checking who is asking, for example by calling them back "
         "on a number you already hold. Their authenticator app and recovery codes stop working, they are signed "
-        "out, and they set up a new app the next time they sign in with their password.",
-        accounts.reset_second_factor, "admin.second_factor_reset", "Second factor reset."),
+        "out, and they set up a new app the next time they sign in with their password."),
 }
 
 
@@ -162,11 +159,10 @@ def confirm(user_id: int, change: str):
     """Ask to confirm a change to someone's access, then make it."""
     person = _user(user_id)
     _not_self(person)
-    title, explanation, service, action, done = CONFIRMED[change]
+    title, explanation = CONFIRMED[change]
     form = ConfirmForm()
     if form.validate_on_submit():
-        service(person)
-        audit.record(action, detail=f"user={person.id}")
+        done = accounts.change_access(person, change)
         db.session.commit()
         flash(done)
         return redirect(url_for("admin.user", user_id=person.id))

@@ -92,37 +92,22 @@ def reset_link(email: str):
     click.echo(link)
 
 
-@users.command("disable")
-@click.argument("email")
-def disable_user(email: str):
-    """Disable EMAIL's account: every session and API token stops working at once."""
-    user = _user(email)
-    accounts.disable(user)
-    audit.record("admin.user_disable", detail=f"user={user.id}")
-    db.session.commit()
-    click.echo(f"Disabled {user.email}")
+def _access_command(change: str, summary: str):
+    @users.command(change.replace("_", "-"), help=summary)
+    @click.argument("email")
+    def command(email: str):
+        user = _user(email)
+        done = accounts.change_access(user, change)
+        db.session.commit()
+        click.echo(f"{user.email}: {done}")
+    return command
 
 
-@users.command("enable")
-@click.argument("email")
-def enable_user(email: str):
-    """Enable EMAIL's account again."""
-    user = _user(email)
-    accounts.enable(user)
-    audit.record("admin.user_enable", detail=f"user={user.id}")
-    db.session.commit()
-    click.echo(f"Enabled {user.email}")
-
-
-@users.command("reset-second-factor")
-@click.argument("email")
-def reset_second_factor(email: str):
-    """Remove EMAIL's second factor after checking who is asking; they set up a new one at their next sign-in."""
-    user = _user(email)
-    accounts.reset_second_factor(user)
-    audit.record("admin.second_factor_reset", detail=f"user={user.id}")
-    db.session.commit()
-    click.echo(f"Reset the second factor of {user.email}; they set up a new authenticator app when they next sign in")
+for _change, _summary in (("disable", "Disable EMAIL's account: every session and API token stops at once."),
+                          ("enable", "Enable EMAIL's account again."),
+                          ("reset_second_factor", "Remove EMAIL's second factor after checking who is asking; they "
+                                                  "set up a new one at their next sign-in.")):
+    _access_command(_change, _summary)
 
 
 @click.group("tokens")
