@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from app.access import actor, load_case, may_update_action, policy, read_agenda, visible_meetings
 from app.agenda import update_action
-from app.api_schema import ACTION_UPDATE, EVENT, field_errors
+from app.api_schema import ACTION_UPDATE, EVENT, MAX_BODY, TOO_DEEP, field_errors
 from app.casework import detail, refer, summary, take_step
 from app.extensions import db
 from app.models import Action, Meeting
@@ -16,17 +16,26 @@ from app.timeutil import today
 from workflows import Invalid
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_BODY = 256 * 1024
 
 
 def _panels():
     return current_app.extensions["panels"]
 
 
-def _body(schema: dict) -> dict:
+def _json():
+    """The request's parsed JSON, or None when it is not JSON; 413 when it is too large, 422 when too deep."""
     if request.content_length and request.content_length > MAX_BODY:
         abort(413)
-    body = request.get_json(silent=True)
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        # Python's parser recurses once per level and gives up near the stack's limit (a 256 KiB body can nest
+        # far deeper): such a body is refused like any other nested deeper than field_errors allows.
+        raise Invalid({"body": TOO_DEEP}) from None
+
+
+def _body(schema: dict) -> dict:
+    body = _json()
     if not isinstance(body, dict):
         raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
     errors = field_errors(schema, body)
@@ -39,9 +48,7 @@ def _body(schema: dict) -> dict:
 @policy("case_work")
 def create_referral():
     """Make a referral to a panel."""
-    if request.content_length and request.content_length > MAX_BODY:
-        abort(413)
-    case = refer(_panels(), request.get_json(silent=True), actor())
+    case = refer(_panels(), _json(), actor())
     db.session.flush()  # the version the commit will store; the response is built before the commit expires it
     response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
                         "is_repeat": case.is_repeat})

@@ -1,7 +1,12 @@
 """Request schemas of the JSON API (JSON Schema 2020-12): they validate requests and build the OpenAPI document."""
 from __future__ import annotations
 
+import re
+
 from jsonschema import Draft202012Validator, FormatChecker
+
+#: The largest request body the API reads: a request declaring a larger one is refused with 413 unread.
+MAX_BODY = 256 * 1024
 
 SUBJECT = {
     "type": "object", "additionalProperties": False, "required": ["forename", "surname", "date_of_birth"],
@@ -92,23 +97,58 @@ def _field(error) -> str:
     return ".".join(p for p in path if p) or "body"
 
 
-def _nul_characters(value, path: str = "") -> dict[str, str]:
-    """Field errors for strings holding a NUL character (PostgreSQL cannot store one in a text column)."""
-    if isinstance(value, str):
-        return {path or "body": "must not contain a NUL character"} if "\x00" in value else {}
+#: How deeply a request body may nest objects and arrays. The deepest real body is 4 (data.actions[i].text);
+#: anything far deeper is an attack on the parser, the validator or the stack, not a request.
+MAX_DEPTH = 32
+TOO_DEEP = f"must not nest objects and arrays more than {MAX_DEPTH} deep"
+#: Lone UTF-16 surrogates: JSON's \uD800 escapes decode to them, but they are not text and cannot be encoded
+#: (to encrypt or to store), so they are refused with the field's name like any other invalid value.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _children(value, path: str):
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [(f"{path}.{key}" if path else str(key), item) for key, item in items]
+
+
+def _nesting_error(body) -> dict[str, str]:
+    """A field error naming the top-level field that nests deeper than MAX_DEPTH (walked level by level)."""
+    level = [("", body)]
+    for _ in range(MAX_DEPTH):
+        level = [child for path, value in level for child in _children(value, path)]
+    too_deep = sorted(path for path, value in level if isinstance(value, (dict, list)))
+    return {too_deep[0].split(".")[0]: TOO_DEEP} if too_deep else {}
+
+
+def _text_errors(body) -> dict[str, str]:
+    """Field errors for strings no column can store: a NUL (PostgreSQL's text) or a lone surrogate (UTF-8)."""
     errors: dict[str, str] = {}
-    for key, item in items:
-        errors.update(_nul_characters(item, f"{path}.{key}" if path else str(key)))
-    return errors
+    stack = [("", body)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                errors[path or "body"] = "must not contain a NUL character"
+            elif _SURROGATE.search(value):
+                errors[path or "body"] = "must not contain an unpaired surrogate (it is not valid Unicode text)"
+        else:
+            stack.extend(_children(value, path))
+    return dict(sorted(errors.items()))
 
 
 def field_errors(schema: dict, body) -> dict[str, str]:
-    """Validate and return {field path: message}; empty when the body is valid (NUL characters never are)."""
+    """Validate and return {field path: message}; empty when the body is valid.
+
+    A body nested deeper than MAX_DEPTH is refused before the validator walks it; strings holding a NUL or a lone
+    surrogate never are valid.
+    """
+    too_deep = _nesting_error(body)
+    if too_deep:
+        return too_deep
     validator = _once(schema, lambda s: Draft202012Validator(s, format_checker=FormatChecker()))
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         if error.validator in ("if", "allOf"):
             continue
         errors.setdefault(_field(error), _FRIENDLY.get(error.validator, lambda e: "is not valid")(error))
-    return errors or _nul_characters(body)
+    return errors or _text_errors(body)

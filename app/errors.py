@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -65,7 +65,13 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         db.session.rollback()
-        return respond(exc.code or 500, exc.description or TITLES.get(exc.code, "Error"))
+        response = make_response(respond(exc.code or 500, exc.description or TITLES.get(exc.code, "Error")))
+        # The exception's own headers belong to the answer (a 405 must name the methods that are Allowed, RFC 9110);
+        # only its Content-Type is ours to set.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document, generated from the schemas that validate requests."""
 from __future__ import annotations
 
-from app.api_schema import ACTION_UPDATE, EVENT, referral_schema
+from app.api_schema import ACTION_UPDATE, EVENT, MAX_BODY, referral_schema
 
 ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": {"type": "string"}, "message": {"type": "string"},
@@ -38,6 +38,7 @@ CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type":
 
 def document(panels: dict) -> dict:
     common = {"401": _error("No valid bearer token"), "404": _error("Not found, or not yours to see")}
+    too_large = {"413": _error(f"The body is larger than {MAX_BODY // 1024} KiB; nothing was read or changed")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Panel case coordination API", "version": "1.0.0",
@@ -50,7 +51,7 @@ def document(panels: dict) -> dict:
                 "operationId": "createReferral", "summary": "Make a referral to a panel",
                 "requestBody": _body("Referral"),
                 "responses": {"201": _json("CaseSummary", "The referral was received"),
-                              "422": _error("The referral is not valid; nothing was saved"), **common}}},
+                              "422": _error("The referral is not valid; nothing was saved"), **too_large, **common}}},
             "/api/v1/cases/{case_id}": {"get": {
                 "operationId": "getCase", "summary": "A case as the caller may see it",
                 "parameters": [CASE_ID],
@@ -63,7 +64,7 @@ def document(panels: dict) -> dict:
                 "responses": {"200": _json("CaseSummary", "The case moved"),
                               "409": _error("The version is stale; nothing changed"),
                               "422": _error("Not allowed now, by this role, or blocked; nothing changed"),
-                              **common}}},
+                              **too_large, **common}}},
             "/api/v1/cases/{case_id}/actions/{action_id}": {"post": {
                 "operationId": "updateAction", "summary": "Update an action's status",
                 "parameters": [CASE_ID, {"name": "action_id", "in": "path", "required": True,
@@ -71,7 +72,7 @@ def document(panels: dict) -> dict:
                 "requestBody": _body("ActionUpdate"),
                 "responses": {"200": {"description": "Updated", "content": {"application/json": {
                     "schema": {"type": "object"}}}}, "409": _error("Stale version"),
-                    "422": _error("Invalid"), **common}}},
+                    "422": _error("Invalid"), **too_large, **common}}},
             "/api/v1/meetings": {"get": {
                 "operationId": "listMeetings", "summary": "Meetings the caller coordinates or sits on",
                 "responses": {"200": {"description": "Meetings", "content": {"application/json": {"schema": {

@@ -42,7 +42,12 @@ def previous_referral(subject: Subject, referred_on: date) -> Case | None:
 
 def is_within_repeat_window(previous_on: date, referred_on: date) -> bool:
     """A repeat is a referral within the 12 calendar months after the victim's latest one."""
-    return previous_on >= add_months(referred_on, -settings.repeat_months())
+    months = settings.repeat_months()
+    if (referred_on.year - 1) * 12 + referred_on.month - 1 < months:
+        # The window would open before 1 January of year 1, which no date can hold (subtracting the months
+        # raises): it reaches back to the first date there is, so every earlier referral is within it.
+        return True
+    return previous_on >= add_months(referred_on, -months)
 
 
 def intake(payload: dict, actor, now: datetime) -> MaracReferral:

@@ -45,8 +45,12 @@ def _refer(app, db, user, on: str | date, **kwargs) -> Case:
     ("2024-05-31", "2025-05-31", True),   # month end, exactly 12 months
     ("2024-05-31", "2025-06-01", False),  # month end, 12 months and a day
     ("2023-01-15", "2024-01-16", False),  # 366 days in a year without 29 February
+    # The window of a referral dated in year 1 would open before the calendar does (the schema fuzzer's 500):
+    ("0001-01-01", "0001-12-31", True),   # the window reaches back to the first date there is
+    ("0001-06-30", "0002-06-30", True),   # the first referral date whose window opens inside the calendar
+    ("0001-06-30", "0002-07-01", False),
 ], ids=["same-day", "next-day", "364-days", "12-months-exactly", "366-days", "month-end-12-months",
-        "month-end-plus-a-day", "366-days-2023"])
+        "month-end-plus-a-day", "366-days-2023", "year-1", "year-2-exactly", "year-2-plus-a-day"])
 def test_a_referral_within_12_calendar_months_of_the_last_one_is_a_repeat(app, db, referrer, first, second,
                                                                           is_repeat):
     earlier = _refer(app, db, referrer, first)
