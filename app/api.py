@@ -24,8 +24,7 @@ def _panels():
 
 def _json():
     """The request's parsed JSON, or None when it is not JSON; 413 when it is too large, 422 when too deep."""
-    if request.content_length and request.content_length > MAX_BODY:
-        abort(413)
+    request.max_content_length = MAX_BODY  # also caps a chunked body that declares no length
     try:
         return request.get_json(silent=True)
     except RecursionError:

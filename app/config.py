@@ -21,6 +21,8 @@ DEFAULTS: dict[str, object] = {
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 1,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    # The largest request body read at all (a page's form); the API allows less (app.api_schema.MAX_BODY).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
     # The address people use, for the one-time links the CLI and admin pages hand out.
     "PUBLIC_URL": "http://127.0.0.1:5000",
     # How many reverse proxies stand in front of gunicorn (their X-Forwarded-For is trusted); 0 for none.

@@ -51,7 +51,8 @@ def enforce_route_policy():
         return None
     if user is None:
         if is_api:
-            return jsonify({"error": "unauthorised", "message": "Send a valid bearer token."}), 401
+            return jsonify({"error": "unauthorised", "message": "Send a valid bearer token."}), 401, \
+                {"WWW-Authenticate": 'Bearer realm="api"'}
         return _to_sign_in()
     if not allows(name, user):
         # An authorisation failure is audited like load_case's refusals (LG-2), committed before the 404.

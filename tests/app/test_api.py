@@ -6,6 +6,7 @@ and no input reaching a 500.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from datetime import time, timedelta
@@ -23,6 +24,7 @@ from tests.app.support import (
     case_state,
     list_case,
     meeting_on,
+    sign_in,
     step,
     transition_count,
     unseat,
@@ -190,6 +192,28 @@ def test_an_oversize_body_is_413(make_user, make_referral, api):
     response = event(api, coordinator, case.id, "decline", case.version, reason=huge)
     assert response.status_code == 413 and response.is_json
     assert counts() == before and case_state(case.id)[0] == "received"
+
+
+def test_an_oversize_body_sent_in_chunks_without_a_length_is_413(client, make_user, api):
+    """A chunked upload declares no Content-Length: it is still cut off at the limit, not read whole."""
+    coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
+    body = json.dumps(with_change("details.safe_contact", "x" * (300 * 1024))).encode()
+    before = counts()
+    response = client.post("/api/v1/referrals", input_stream=io.BytesIO(body), content_type="application/json",
+                           headers=api._headers(coordinator), environ_base={"wsgi.input_terminated": True})
+    assert response.status_code == 413 and response.is_json
+    assert counts() == before
+
+
+def test_a_page_form_over_a_megabyte_is_413(app, make_user):
+    browser = sign_in(app, make_user("practitioner", "POLICE"))
+    response = browser.post("/marac/referrals/new", data={"safe_contact": "x" * (1024 * 1024 + 1)})
+    assert response.status_code == 413
+
+
+def test_a_401_names_the_bearer_scheme(client):
+    response = client.get("/api/v1/meetings")
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_a_referral_is_201_with_its_summary_and_location(make_user, api):
