@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.models import PANEL_ROLES
 from app.timeutil import today
@@ -252,3 +254,32 @@ def test_a_panel_member_who_leaves_the_panel_loses_the_cases_of_meetings_still_l
     assert agenda.status_code == 404 or case.id not in [item.get("id") for item in agenda.get_json()["items"]]
     page = browser.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     assert case.reference not in page
+
+
+def test_guessed_ids_reach_only_the_guessers_own_agencys_cases(app, make_user, make_referral, api):
+    """Hostile test 1 with guessed ids (security bar AC-2): Hypothesis walks ids across and around the real ones.
+
+    Every id either opens a case of the guesser's own agency, or answers exactly as an id that was never issued,
+    and each refusal is audited with the id asked for.
+    """
+    guesser = make_user("practitioner", OWN)
+    mine = {make_referral(make_user("practitioner", OWN)).id for _ in range(2)}
+    theirs = {make_referral(make_user("practitioner", agency)).id for agency in (OTHER, "HOUSING", OTHER)}
+    browser = sign_in(app, guesser)
+    unknown = not_found_bodies(browser, api, guesser, UNKNOWN_ID)
+    highest = max(mine | theirs)
+
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(case_id=st.integers(min_value=1, max_value=highest + 3))
+    def guess(case_id):
+        before = len(audit_rows(action="case.denied", case_id=case_id, user_id=guesser.id))
+        if case_id in mine:
+            assert browser.get(f"/cases/{case_id}").status_code == 200
+            assert api.get(guesser, f"/api/v1/cases/{case_id}").status_code == 200
+        else:
+            assert not_found_bodies(browser, api, guesser, case_id) == unknown
+            after = audit_rows(action="case.denied", case_id=case_id, user_id=guesser.id)
+            assert len(after) == before + 3
+    guess()
+    for case_id in sorted(theirs):  # and every real one of theirs, whatever Hypothesis chose
+        assert not_found_bodies(browser, api, guesser, case_id) == unknown
