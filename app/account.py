@@ -7,21 +7,16 @@ from sqlalchemy import delete, select
 from app import audit
 from app.access import actor, policy
 from app.auth import second_factor as totp
-from app.auth import sessions
+from app.auth import sessions, throttle
 from app.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm
 from app.auth.models import SIGNED_IN, UserSession
 from app.auth.reauth import reauthentication_required
 from app.auth.throttle import guarded
 from app.auth.views import WRONG_CODE, set_up_page
 from app.extensions import db
-from app.passwords import hash_password, password_problem, verify_password
+from app.passwords import context_of, hash_password, password_problem, verify_password
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-def _context(user) -> tuple[str, ...]:
-    """Words a person's password must not contain: their email address, name and agency."""
-    return (user.email, user.display_name, user.agency.name, user.agency.code)
 
 
 @bp.get("")
@@ -56,13 +51,14 @@ def password():
     user = actor()
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not guarded(user, lambda: verify_password(user, form.current.data), failure="auth.password_change_failed"):
+        if not guarded(user, lambda: verify_password(user, form.current.data), failure="auth.password_change_failed",
+                       counters=throttle.password_check_counters(user)):
             form.current.errors = ["Enter your correct current password"]
-        elif problem := password_problem(form.password.data, _context(user)):
+        elif problem := password_problem(form.password.data, context_of(user)):
             form.password.errors = [problem]
         else:
             user.password_hash = hash_password(form.password.data)
-            _restart_sessions(user)
+            sessions.renew(user)
             audit.record("auth.password_changed", user=user)
             db.session.commit()
             flash("Your password is changed. You have been signed out everywhere else.")
@@ -77,15 +73,16 @@ def authenticator():
     """Move the second factor to a new authenticator app (for example a new phone)."""
     user = actor()
     form = CodeForm()
+    row = sessions.current()
     if form.validate_on_submit():
-        codes = guarded(user, lambda: totp.confirm_enrolment(user, form.code.data), detail="enrolment")
+        codes = guarded(user, lambda: totp.confirm_enrolment(user, row, form.code.data), detail="enrolment")
         if codes:
-            _restart_sessions(user)
+            sessions.renew(user)
             audit.record("auth.second_factor_enrolled", user=user, detail="replaced")
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes, target=url_for("account.index"))
         form.code.errors = [WRONG_CODE]
-    return set_up_page(user, form, "account/authenticator.html")
+    return set_up_page(form, "account/authenticator.html")
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
@@ -102,8 +99,3 @@ def recovery_codes():
         return render_template("auth/recovery_codes.html", codes=codes, target=url_for("account.index"))
     return render_template("account/recovery_codes.html", form=form, left=totp.recovery_codes_left(user))
 
-
-def _restart_sessions(user) -> None:
-    """After a credential changes: every session ends, and this browser carries on under a new session id."""
-    sessions.end_all(user.id)
-    sessions.start(user, SIGNED_IN)

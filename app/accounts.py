@@ -5,10 +5,14 @@ chooses a password for someone else: a new account or a reset gets a one-time li
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from app import audit
+from app.audit import AuditEvent
 from app.auth import links, sessions
 from app.auth import second_factor as totp
 from app.extensions import db
@@ -45,7 +49,11 @@ def set_role(user: User, role: str, panels: list[str] | tuple[str, ...]) -> None
     """Give the user a role and its panel seats (checked by role_problems first). Takes effect on their next request:
     the access policy reads roles from the database every time."""
     user.role = role
-    user.memberships = [Membership(panel=p, role=role) for p in dict.fromkeys(panels)]
+    wanted = set(panels)
+    kept = [m for m in user.memberships if m.role == role and m.panel in wanted]
+    held = {m.panel for m in kept}
+    # Seats kept stay the same rows: replacing them all would insert a new seat before deleting its twin.
+    user.memberships = kept + [Membership(panel=p, role=role) for p in dict.fromkeys(panels) if p not in held]
 
 
 def invite(email: str, name: str, agency: Agency, role: str, panels: list[str] | tuple[str, ...]) -> tuple[User, str]:
@@ -62,11 +70,35 @@ def reset_link(user: User) -> str:
     return links.issue(user, links.RESET)
 
 
-def disable(user: User) -> None:
-    """Stop the account: every session ends and its API tokens stop working at once (the caller commits)."""
-    user.is_enabled = False
+def reset_link_refusal(user: User, administrator: User) -> str | None:
+    """Why this administrator may not hand out a reset link for this account, or None.
+
+    Someone whose second factor an administrator reset has a password but no second factor: a reset link would let
+    whoever holds it choose the password and set up their own app, taking the account and its cases. So the
+    administrator who reset the second factor cannot also send the link; a second administrator must (two people).
+    """
+    if user.has_second_factor or not user.password_hash:
+        return None
+    last_reset = db.session.scalar(select(AuditEvent.user_id).where(
+        AuditEvent.action == "admin.second_factor_reset", AuditEvent.detail == f"user={user.id}")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    if last_reset == administrator.id:
+        return ("You reset this person's second factor, so another administrator must send them a reset link. "
+                "They can also sign in with their current password and set up a new authenticator app.")
+    return None
+
+
+def _end_access(user: User) -> None:
+    """End every session, stop the API tokens and cancel unused password links (the caller commits)."""
     sessions.end_all(user.id)
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(is_revoked=True))
+    links.cancel(user)
+
+
+def disable(user: User) -> None:
+    """Stop the account: every session, API token and password link stops working at once (the caller commits)."""
+    user.is_enabled = False
+    _end_access(user)
 
 
 def enable(user: User) -> None:
@@ -74,25 +106,44 @@ def enable(user: User) -> None:
 
 
 def reset_second_factor(user: User) -> None:
-    """Remove the user's second factor and end their sessions: they set up a new one when they next sign in, which
-    still needs their password (the caller commits). Check who is asking before doing this."""
+    """Remove the user's second factor, end their sessions and API tokens, and cancel password links sent before
+    (such a link would then need no code): they set up a new app when they next sign in, which still needs their
+    password. The caller commits. Check who is asking before doing this."""
     totp.remove(user)
-    sessions.end_all(user.id)
+    _end_access(user)
 
 
-#: Changes to someone's access that the administration pages and the command line both offer: the service that
-#: makes the change, the audit action that records it, and what to say when it is done.
+@dataclass(frozen=True)
+class AccessChange:
+    """A change to someone's access that the administration pages and the command line both offer."""
+
+    service: Callable[[User], None]
+    audit_action: str
+    title: str
+    explanation: str
+    done: str
+
+
 ACCESS_CHANGES = {
-    "disable": (disable, "admin.user_disable", "Account disabled: every session and API token stopped at once."),
-    "enable": (enable, "admin.user_enable", "Account enabled."),
-    "reset_second_factor": (reset_second_factor, "admin.second_factor_reset",
-                            "Second factor reset: they set up a new authenticator app when they next sign in."),
+    "disable": AccessChange(
+        disable, "admin.user_disable", "Disable this account",
+        "They are signed out everywhere at once, their API tokens and password links stop working, and they cannot "
+        "sign in until the account is enabled again.",
+        "Account disabled: every session, API token and password link stopped at once."),
+    "enable": AccessChange(enable, "admin.user_enable", "Enable this account",
+                           "They can sign in again with their password and second factor.", "Account enabled."),
+    "reset_second_factor": AccessChange(
+        reset_second_factor, "admin.second_factor_reset", "Reset their second factor",
+        "Only do this after checking who is asking, for example by calling them back on a number you already hold. "
+        "Their authenticator app and recovery codes stop working, they are signed out, and they set up a new app "
+        "the next time they sign in with their password.",
+        "Second factor reset: they set up a new authenticator app when they next sign in."),
 }
 
 
 def change_access(user: User, change: str) -> str:
     """Make one of ACCESS_CHANGES to the user, audited (the caller commits); return what to tell the administrator."""
-    service, action, done = ACCESS_CHANGES[change]
-    service(user)
-    audit.record(action, detail=f"user={user.id}")
-    return done
+    access_change = ACCESS_CHANGES[change]
+    access_change.service(user)
+    audit.record(access_change.audit_action, detail=f"user={user.id}")
+    return access_change.done

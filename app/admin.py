@@ -140,18 +140,6 @@ def role(user_id: int):
     return render_template("admin/role.html", person=person, form=form), (422 if form.errors else 200)
 
 
-#: The confirmation page of each of accounts.ACCESS_CHANGES: its title and what happens.
-CONFIRMED = {
-    "disable": ("Disable this account", "They are signed out everywhere at once, their API tokens stop working, and "
-                "they cannot sign in until the account is enabled again."),
-    "enable": ("Enable this account", "They can sign in again with their password and second factor."),
-    "reset_second_factor": (
-        "Reset their second factor", "Only do this after checking who is asking, for example by calling them back "
-        "on a number you already hold. Their authenticator app and recovery codes stop working, they are signed "
-        "out, and they set up a new app the next time they sign in with their password."),
-}
-
-
 @bp.route("/users/<id:user_id>/<any(disable, enable, reset_second_factor):change>", methods=["GET", "POST"])
 @policy("admin")
 @reauthentication_required
@@ -159,7 +147,7 @@ def confirm(user_id: int, change: str):
     """Ask to confirm a change to someone's access, then make it."""
     person = _user(user_id)
     _not_self(person)
-    title, explanation = CONFIRMED[change]
+    title, explanation = accounts.ACCESS_CHANGES[change].title, accounts.ACCESS_CHANGES[change].explanation
     form = ConfirmForm()
     if form.validate_on_submit():
         done = accounts.change_access(person, change)
@@ -175,6 +163,10 @@ def confirm(user_id: int, change: str):
 def reset_link(user_id: int):
     """Make a one-time link for someone to choose a new password (their second factor is still needed)."""
     person = _user(user_id)
+    refusal = accounts.reset_link_refusal(person, actor())
+    if refusal:
+        return render_template("error.html", status=403, title="Another administrator must do this",
+                               message=refusal), 403
     form = ConfirmForm()
     if form.validate_on_submit():
         link = accounts.reset_link(person)

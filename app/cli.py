@@ -92,8 +92,9 @@ def reset_link(email: str):
     click.echo(link)
 
 
-def _access_command(change: str, summary: str):
-    @users.command(change.replace("_", "-"), help=summary)
+def _access_command(change: str):
+    @users.command(change.replace("_", "-"), help=f"{accounts.ACCESS_CHANGES[change].title} (EMAIL's). "
+                                                  f"{accounts.ACCESS_CHANGES[change].explanation}")
     @click.argument("email")
     def command(email: str):
         user = _user(email)
@@ -103,11 +104,8 @@ def _access_command(change: str, summary: str):
     return command
 
 
-for _change, _summary in (("disable", "Disable EMAIL's account: every session and API token stops at once."),
-                          ("enable", "Enable EMAIL's account again."),
-                          ("reset_second_factor", "Remove EMAIL's second factor after checking who is asking; they "
-                                                  "set up a new one at their next sign-in.")):
-    _access_command(_change, _summary)
+for _change in accounts.ACCESS_CHANGES:
+    _access_command(_change)
 
 
 @click.group("tokens")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 #: Defaults for every setting. Local rules (thresholds, timescales) are settings, not literals in code.
 DEFAULTS: dict[str, object] = {
-    "ENV_NAME": "development",
+    # Anything but "development" is treated as production: the production guard applies (app/guard.py). Local
+    # development says so explicitly (`make` writes it into instance/config.py; the tests set TESTING).
+    "ENV_NAME": "production",
     "SECRET_KEY": None,
     "SQLALCHEMY_DATABASE_URI": None,  # filled in by load_config (instance/panels.db)
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},  # no values in error text

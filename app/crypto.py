@@ -30,6 +30,12 @@ class DecryptionFailed(Exception):
     """A ciphertext did not authenticate under its key and associated data."""
 
 
+def token_digest(token: str) -> str:
+    """SHA-256 (hex) of a random bearer secret (session token, link, API token): what the database keeps of it.
+    A keyed hash is not needed: the secret has 256 bits of entropy, so its digest cannot be guessed back."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def new_key() -> str:
     """Return a fresh random 256-bit key, base64-encoded for configuration."""
     return base64.b64encode(os.urandom(32)).decode()
@@ -145,10 +151,13 @@ class EncryptedField:
         return None if stored is None else keyring().decrypt(stored, context=self.context(obj))
 
     def __set__(self, obj, value: str | None) -> None:
+        setattr(obj, self.storage, self.sealed(obj, value))
+
+    def sealed(self, obj, value: str | None) -> str | None:
+        """The stored form of a value for this row (for a compare-and-set UPDATE), without setting it."""
         if getattr(obj, "uid", None) is None:
             obj.uid = str(uuid.uuid4())
-        stored = None if value is None else keyring().encrypt(str(value), context=self.context(obj))
-        setattr(obj, self.storage, stored)
+        return None if value is None else keyring().encrypt(str(value), context=self.context(obj))
 
     def reencrypt(self, obj, ring: Keyring) -> bool:
         """Rewrite the value under the primary key; return whether anything changed."""

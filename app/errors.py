@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, make_response, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app import audit
+from app.auth.sessions import signed_in_user
 from app.extensions import db
 from workflows import WorkflowError
 
@@ -36,6 +38,10 @@ def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         db.session.rollback()
+        # CSRFProtect checks before the route policy has named the actor: find who is signed in, if anyone.
+        audit.record("security.csrf_refused", detail=f"endpoint={request.endpoint}",
+                     user=g.get("actor") or signed_in_user())
+        db.session.commit()
         return respond(400, "The form had expired or was not sent from this service. Go back and try again.")
 
     @app.errorhandler(StaleDataError)

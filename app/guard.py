@@ -22,7 +22,8 @@ class UnsafeConfiguration(RuntimeError):
 
 
 def is_development(app) -> bool:
-    return app.config.get("ENV_NAME", "development") == "development" or app.testing
+    """Development must be said (ENV_NAME = "development", or the tests' TESTING): forgetting it means production."""
+    return app.config.get("ENV_NAME") == "development" or app.testing
 
 
 def configuration_problems(app) -> list[str]:
@@ -60,7 +61,9 @@ def check(app) -> None:
         return
     problems = configuration_problems(app)
     if problems:
-        raise UnsafeConfiguration("Refusing to start outside development:\n  - " + "\n  - ".join(problems))
+        raise UnsafeConfiguration("Refusing to start outside development:\n  - " + "\n  - ".join(problems)
+                                  + "\n(On a developer's machine, set ENV_NAME = 'development' in instance/config.py "
+                                    "or APP_ENV=development.)")
     if click.get_current_context(silent=True) is None:  # serving (gunicorn imports wsgi.py), not a flask command
         check_database(app)
 

@@ -50,8 +50,6 @@ class User(db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     #: The authenticator app's shared secret (encrypted), once the person has proved their app has it.
     totp_secret_ct: Mapped[str | None] = mapped_column(Text)
-    #: A secret being set up: it replaces the one above only when a code from it is accepted.
-    totp_pending_secret_ct: Mapped[str | None] = mapped_column(Text)
     totp_enrolled_at: Mapped[datetime | None]
     #: The last 30-second time step whose code was accepted: a code is good once, and never an older one.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
@@ -59,7 +57,6 @@ class User(db.Model):
     last_signed_in_at: Mapped[datetime | None]
 
     totp_secret = EncryptedField()
-    totp_pending_secret = EncryptedField()
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan",

@@ -50,6 +50,7 @@ def bench_config(database_url: str) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "PROPAGATE_EXCEPTIONS": True,
+        "ENV_NAME": "development",  # synthetic data on a developer's machine, over plain HTTP
     }
 
 

@@ -17,6 +17,8 @@ def key() -> str:
 
 path.write_text(
     "# Local configuration written by `make`. Keep these keys secret and backed up apart from the database.\n"
+    "# Development: plain HTTP on this machine and the synthetic demo; never serve real people like this.\n"
+    "ENV_NAME = 'development'\n"
     f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
     f"DATA_KEYS = {'k1:' + key()!r}\n"
     f"BLIND_INDEX_KEY = {key()!r}\n"

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
 GUESSES = 20
 WINDOW_SECONDS = 4
-SETTINGS = ("SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY", "SQLALCHEMY_DATABASE_URI", "ARGON2_TIME_COST",
+SETTINGS = ("ENV_NAME", "SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY", "SQLALCHEMY_DATABASE_URI", "ARGON2_TIME_COST",
             "ARGON2_MEMORY_COST", "THROTTLE_WINDOW_SECONDS")
 
 
@@ -113,7 +113,7 @@ def server(request, tmp_path):
     """Four gunicorn workers serving a database holding one enrolled practitioner."""
     with ExitStack() as stack:
         url = stack.enter_context(_database(request.param, tmp_path))
-        config = {**config_for(url), "THROTTLE_WINDOW_SECONDS": WINDOW_SECONDS}
+        config = {**config_for(url), "THROTTLE_WINDOW_SECONDS": WINDOW_SECONDS, "ENV_NAME": "development"}
         config.pop("SERVER_NAME")
         application = create_app(config)
         secret = pyotp.random_base32()

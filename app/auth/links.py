@@ -7,7 +7,6 @@ still asks for one.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,6 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from app.auth.models import AccountLink
+from app.crypto import token_digest
 from app.extensions import db
 from app.models import User
 from app.timeutil import utcnow
@@ -24,27 +24,29 @@ HOURS_SETTING = {INVITE: "INVITE_LINK_HOURS", RESET: "RESET_LINK_HOURS"}
 PATH = "/account/set-password/"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+
+def cancel(user: User) -> None:
+    """Make every unused link of the user stop working (the caller commits)."""
+    db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)))
 
 
 def issue(user: User, purpose: str, now: datetime | None = None) -> str:
     """Make a link for the user (replacing any unused one) and return its address; the caller commits."""
     now = now or utcnow()
-    db.session.execute(delete(AccountLink).where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None)))
+    cancel(user)
     token = secrets.token_urlsafe(32)
     hours = int(current_app.config[HOURS_SETTING[purpose]])
-    db.session.add(AccountLink(token_hash=_digest(token), user_id=user.id, purpose=purpose, created_at=now,
+    db.session.add(AccountLink(token_hash=token_digest(token), user_id=user.id, purpose=purpose, created_at=now,
                                expires_at=now + timedelta(hours=hours)))
     return current_app.config["PUBLIC_URL"].rstrip("/") + PATH + token
 
 
 def find(token: str, now: datetime | None = None) -> AccountLink | None:
-    """Return the link if it exists, is unused and has not expired."""
+    """Return the link if it exists, is unused, has not expired, and its account is enabled."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return None
-    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == _digest(token)))
-    if link is None or link.used_at is not None or link.expires_at <= (now or utcnow()):
+    link = db.session.scalar(select(AccountLink).where(AccountLink.token_hash == token_digest(token)))
+    if link is None or link.used_at is not None or link.expires_at <= (now or utcnow()) or not link.user.is_active:
         return None
     return link
 

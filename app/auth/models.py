@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import EncryptedField
 from app.extensions import db
-from app.models import User
+from app.models import User, new_uid
 from app.timeutil import utcnow
 
 #: Where a session stands: the password was right and a code is due; the person must set up a second factor
@@ -21,6 +22,7 @@ class UserSession(db.Model):
 
     __tablename__ = "user_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(16))
@@ -30,7 +32,11 @@ class UserSession(db.Model):
     authenticated_at: Mapped[datetime | None]
     #: SHA-256 of the browser's User-Agent: a cookie replayed from another browser ends the session.
     user_agent_hash: Mapped[str] = mapped_column(String(64))
+    #: An authenticator secret this browser is setting up (encrypted). It belongs to this session alone, so another
+    #: browser never sees it, and it replaces the account's secret only when a code from it is accepted.
+    pending_totp_secret_ct: Mapped[str | None] = mapped_column(Text)
 
+    pending_totp_secret = EncryptedField()
     user: Mapped[User] = relationship(lazy="joined")
 
 

@@ -15,7 +15,7 @@ import segno
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.auth.models import RecoveryCode
+from app.auth.models import RecoveryCode, UserSession
 from app.crypto import keyed_hash
 from app.extensions import db
 from app.models import User
@@ -30,16 +30,16 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RECOVERY_PURPOSE = "recovery-code"
 
 
-def pending_secret(user: User) -> str:
-    """Return the secret being set up, making one (160 bits from the secrets module) if there is none.
+def pending_secret(row: UserSession) -> str:
+    """Return the secret this browser's session is setting up, making one (160 bits, secrets module) if needed.
 
-    The secret in use stays in use until a code from the new one is accepted: someone who starts setting up a new
-    app and gives up still signs in with the old one. The caller commits.
+    The account's secret stays in use until a code from the new one is accepted: someone who starts setting up a
+    new app and gives up still signs in with the old one. The caller commits.
     """
-    secret = user.totp_pending_secret
+    secret = row.pending_totp_secret
     if secret is None:
         secret = pyotp.random_base32()
-        user.totp_pending_secret = secret
+        row.pending_totp_secret = secret
     return secret
 
 
@@ -96,28 +96,31 @@ def verify_code(user: User, code: str, now: datetime | None = None) -> bool:
     return True
 
 
-def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> list[str] | None:
-    """Make the pending secret the one in use when a code from it is right: return new recovery codes to show
-    once, or None. The caller commits.
+def confirm_enrolment(user: User, row: UserSession, code: str, now: datetime | None = None) -> list[str] | None:
+    """Make the session's pending secret the account's when a code from it is right: return new recovery codes to
+    show once, or None. The caller commits.
 
-    A new secret has had no code accepted, so the last step used with the old one does not apply; the pending
-    secret itself is the compare-and-set, so two requests confirming it at once cannot both succeed.
+    A compare-and-set on the secret the account had when this request loaded it (none, the first time): if the
+    owner set up an app in another browser meanwhile, this one loses. A new secret has had no code accepted, so the
+    last step used with the old one does not apply.
     """
     now = now or utcnow()
-    pending = user.totp_pending_secret_ct
-    secret = user.totp_pending_secret
+    secret = row.pending_totp_secret
     step = _matching_step(secret, code, now)
     if step is None:
         return None
+    current = user.totp_secret_ct
+    sealed = User.__dict__["totp_secret"].sealed(user, secret)
     moved = db.session.execute(
-        update(User).where(User.id == user.id, User.totp_pending_secret_ct == pending)
-        .values(totp_pending_secret_ct=None, totp_last_step=step, totp_enrolled_at=now)
+        update(User).where(User.id == user.id, User.totp_secret_ct.is_(None) if current is None
+                           else User.totp_secret_ct == current)
+        .values(totp_secret_ct=sealed, totp_last_step=step, totp_enrolled_at=now)
         .execution_options(synchronize_session=False))
     if moved.rowcount != 1:
         return None
-    for name, value in (("totp_pending_secret_ct", None), ("totp_last_step", step), ("totp_enrolled_at", now)):
+    for name, value in (("totp_secret_ct", sealed), ("totp_last_step", step), ("totp_enrolled_at", now)):
         set_committed_value(user, name, value)
-    user.totp_secret = secret
+    row.pending_totp_secret_ct = None
     return new_recovery_codes(user)
 
 
@@ -152,7 +155,7 @@ def recovery_codes_left(user: User) -> int:
 
 def remove(user: User) -> None:
     """Take away the user's second factor: they must set up a new one when they next sign in (caller commits)."""
-    user.totp_secret_ct = user.totp_pending_secret_ct = None
+    user.totp_secret_ct = None
     user.totp_enrolled_at = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -6,7 +6,6 @@ so every copy of the cookie stops working at once (security bar SE-1, SE-3; ASVS
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,6 +13,7 @@ from flask import current_app, g, request, session
 from sqlalchemy import delete, or_, select
 
 from app.auth.models import SIGNED_IN, UserSession
+from app.crypto import token_digest
 from app.extensions import db
 from app.timeutil import utcnow
 
@@ -24,12 +24,9 @@ TOUCH_SECONDS = 60
 ENDED_IDLE, ENDED_ABSOLUTE, ENDED_ELSEWHERE = "idle", "absolute", "elsewhere"
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 def _browser() -> str:
-    return _digest(request.headers.get("User-Agent", ""))
+    return token_digest(request.headers.get("User-Agent", ""))
 
 
 def _seconds(setting: str) -> timedelta:
@@ -45,7 +42,7 @@ def start(user, stage: str, now: datetime | None = None) -> UserSession:
     now = now or utcnow()
     end()
     token = secrets.token_urlsafe(32)
-    row = UserSession(token_hash=_digest(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
+    row = UserSession(token_hash=token_digest(token), user_id=user.id, stage=stage, created_at=now, last_seen_at=now,
                       authenticated_at=now if stage == SIGNED_IN else None, user_agent_hash=_browser())
     row.user = user
     db.session.add(row)
@@ -62,7 +59,7 @@ def current(now: datetime | None = None) -> UserSession | None:
     token = session.get(COOKIE_ENTRY)
     if not isinstance(token, str):
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
     now = now or utcnow()
     ended = None if row is None else _why_ended(row, now)
     if row is None or ended:
@@ -101,9 +98,23 @@ def end() -> None:
     """End this browser's session, if it has one (the caller commits)."""
     token = session.get(COOKIE_ENTRY)
     if isinstance(token, str):
-        db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == token_digest(token)))
     session.clear()
     g.user_session = None
+
+
+def renew(user, now: datetime | None = None) -> UserSession:
+    """After a credential changes: every session of the user ends, and this browser carries on under a new id.
+
+    The new session keeps the old one's sign-in time (the 12-hour limit still counts from sign-in) and its last proof
+    of both factors: changing a password proves the password again, not the second factor. The caller commits.
+    """
+    old = current()
+    signed_in_at, proved_at = old.created_at, old.authenticated_at
+    end_all(user.id)
+    row = start(user, SIGNED_IN, now)
+    row.created_at, row.authenticated_at = signed_in_at, proved_at
+    return row
 
 
 def end_all(user_id: int) -> int:

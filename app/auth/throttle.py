@@ -59,6 +59,13 @@ def second_factor_counters(user) -> list[Counter]:
                     "THROTTLE_SECOND_FACTOR_LIMIT", True)]
 
 
+def password_check_counters(user) -> list[Counter]:
+    """A signed-in person retyping their password (to change it): counted apart from their codes, so a right
+    password never clears the count of wrong codes."""
+    return [Counter("password_check", keyed_hash(PURPOSE, "password_check", str(user.id)),
+                    "THROTTLE_SECOND_FACTOR_LIMIT", True)]
+
+
 def _window() -> timedelta:
     return timedelta(seconds=int(current_app.config["THROTTLE_WINDOW_SECONDS"]))
 
@@ -79,7 +86,7 @@ def claim(counters: list[Counter], user=None, now: datetime | None = None) -> No
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = AuthThrottle.__table__
     expired = table.c.window_start <= now - window
-    for counter in counters:
+    for counter in counters:  # narrowest first: once one refuses, the wider ones are not charged
         statement = (dialect.insert(table).values(scope=counter.scope, key=counter.key, window_start=now, failures=1)
                      .on_conflict_do_update(index_elements=["scope", "key"], set_={
                          "failures": case((expired, 1), else_=table.c.failures + 1),
@@ -87,20 +94,21 @@ def claim(counters: list[Counter], user=None, now: datetime | None = None) -> No
                      .returning(table.c.failures, table.c.window_start))
         failures, started = db.session.execute(statement).one()
         if failures > int(current_app.config[counter.limit_setting]):
-            remaining = int((started + window - now).total_seconds()) + 1
-            wait = max(wait or 0, remaining)
+            wait = int((started + window - now).total_seconds()) + 1
+            break
     db.session.commit()
     if wait:
         raise Throttled(wait, user)
 
 
-def guarded(user, check, *, failure: str = "auth.second_factor_failed", detail: str = ""):
+def guarded(user, check, *, failure: str = "auth.second_factor_failed", detail: str = "",
+            counters: list[Counter] | None = None):
     """Run a check of something only this person should know (a code, their password), throttled per account.
 
     Claims a place (raising Throttled over the limit), gives it back when the check passes, and audits a failure
     (committed, so it stands whatever the request does next). Returns what the check returned.
     """
-    counters = second_factor_counters(user)
+    counters = counters or second_factor_counters(user)
     claim(counters, user)
     result = check()
     if result:

@@ -10,12 +10,12 @@ from app import audit
 from app.access import policy
 from app.auth import links, sessions, throttle
 from app.auth import second_factor as totp
-from app.auth.forms import CodeForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
+from app.auth.forms import CodeForm, ConfirmForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
 from app.auth.models import ENROL, SECOND_FACTOR, SIGNED_IN
 from app.auth.throttle import Throttled, guarded
 from app.extensions import db
 from app.models import User
-from app.passwords import hash_password, password_problem, verify_password
+from app.passwords import context_of, hash_password, password_problem, verify_password
 from app.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -137,25 +137,33 @@ def recovery_code():
 @policy("sign_in_pending")
 def enrol():
     """Sign in, step 2, the first time: set up an authenticator app (every account must have one)."""
-    if sessions.current().stage != ENROL:
+    row = sessions.current()
+    if row.stage != ENROL:
         return redirect(url_for("auth.code"))
-    user = pending_user()
+    user = row.user
+    if user.has_second_factor:  # set up in another browser since this one gave the password
+        sessions.end()
+        db.session.commit()
+        flash("An authenticator app has been set up for this account. Sign in again with a code from it.", "notice")
+        return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        codes = guarded(user, lambda: totp.confirm_enrolment(user, form.code.data), detail="enrolment")
+        codes = guarded(user, lambda: totp.confirm_enrolment(user, row, form.code.data), detail="enrolment")
         if codes:
+            sessions.end_all(user.id)  # any other browser half-way through signing in must start again
             audit.record("auth.second_factor_enrolled", user=user)
             target = sign_in_complete(user)
             return render_template("auth/recovery_codes.html", codes=codes, target=target)
         form.code.errors = [WRONG_CODE]
-    return set_up_page(user, form, "auth/enrol.html")
+    return set_up_page(form, "auth/enrol.html")
 
 
-def set_up_page(user: User, form, template: str, **context):
-    """The page that shows the secret to set up (as a QR code and as text) with the form asking for a code."""
-    secret = totp.pending_secret(user)
+def set_up_page(form, template: str, **context):
+    """The page that shows this browser's secret to set up (as a QR code and as text) and asks for a code."""
+    row = sessions.current()
+    secret = totp.pending_secret(row)
     db.session.commit()
-    uri = totp.provisioning_uri(user, secret)
+    uri = totp.provisioning_uri(row.user, secret)
     return render_template(template, form=form, qr=totp.qr_code(uri), secret=totp.grouped(secret),
                            **context), (422 if form.errors else 200)
 
@@ -197,14 +205,18 @@ def reauthenticate():
 
 # --- one-time links to set a password ---------------------------------------------------------------------------
 
-@bp.get("/account/set-password/<token>")
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
 @policy("public")
 def open_link(token: str):
-    """Take the token out of the address (so it is not left in history or logs of later pages), then show the form."""
-    sessions.end()
-    db.session.commit()
-    session[LINK_ENTRY] = token
-    return redirect(url_for("auth.set_password"))
+    """Opening a link changes nothing (a link on another site must not sign anyone out); continuing ends any session
+    this browser has and takes the token out of the address, so later pages do not carry it."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        sessions.end()
+        db.session.commit()
+        session[LINK_ENTRY] = token
+        return redirect(url_for("auth.set_password"))
+    return render_template("auth/open_link.html", form=form)
 
 
 @bp.route("/account/set-password", methods=["GET", "POST"])
@@ -213,16 +225,16 @@ def set_password():
     """Choose a password through an invitation or reset link. Someone with a second factor must give a code too."""
     link = links.find(session.get(LINK_ENTRY))
     if link is None:
-        audit.record("auth.link_refused")
-        db.session.commit()
+        if LINK_ENTRY in session:  # a link was used (not merely this address visited): worth recording
+            audit.record("auth.link_refused")
+            db.session.commit()
         return render_template("error.html", status=410, title="This link has expired or been used",
                                message="Links to set a password work once, for a short time. Ask your "
                                        "administrator for a new one."), 410
     user = link.user
     form = NewPasswordForm()
     if form.validate_on_submit():
-        problem = password_problem(form.password.data, (user.email, user.display_name, user.agency.name,
-                                                        user.agency.code))
+        problem = password_problem(form.password.data, context_of(user))
         if problem:
             form.password.errors = [problem]
         elif user.has_second_factor and not _second_factor_given(user, form.code):

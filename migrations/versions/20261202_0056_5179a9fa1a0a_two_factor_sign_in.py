@@ -62,6 +62,7 @@ def upgrade():
 
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=36), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('stage', sa.String(length=16), nullable=False),
@@ -69,9 +70,11 @@ def upgrade():
     sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.Column('authenticated_at', sa.DateTime(), nullable=True),
     sa.Column('user_agent_hash', sa.String(length=64), nullable=False),
+    sa.Column('pending_totp_secret_ct', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash'))
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash')),
+    sa.UniqueConstraint('uid', name=op.f('uq_user_sessions_uid'))
     )
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
@@ -85,7 +88,6 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.alter_column('uid', existing_type=sa.String(length=36), nullable=False)
         batch_op.add_column(sa.Column('totp_secret_ct', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('totp_pending_secret_ct', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('totp_enrolled_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('totp_last_step', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('last_signed_in_at', sa.DateTime(), nullable=True))
@@ -103,7 +105,6 @@ def downgrade():
         batch_op.drop_column('last_signed_in_at')
         batch_op.drop_column('totp_last_step')
         batch_op.drop_column('totp_enrolled_at')
-        batch_op.drop_column('totp_pending_secret_ct')
         batch_op.drop_column('totp_secret_ct')
         batch_op.drop_column('uid')
 

@@ -253,3 +253,10 @@ def search_cases(browser, **fields):
 def references_on(html: str) -> list[str]:
     """The case references a page links to, in page order."""
     return re.findall(r'href="/cases/\d+">([A-Z_]+-\d{6})</a>', html)
+
+
+def open_link(browser, path: str):
+    """Follow a one-time password link as a person does: open it (which changes nothing), then Continue."""
+    page = browser.get(path)
+    assert page.status_code == 200 and "Set your password" in page.get_data(as_text=True)
+    return post_form(browser, path, {})

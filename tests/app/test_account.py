@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from app.extensions import db as _db
 from app.models import User
 from app.passwords import hash_password, password_problem, verify_password
-from tests.app.support import age_session, audit_rows, is_signed_in, post_form, sign_in
+from tests.app.support import age_session, audit_rows, is_signed_in, post_form, session_row, sign_in
 from tests.conftest import PASSWORD, next_code
 
 NEW = "heron violin meadow crisp"
@@ -50,7 +50,46 @@ def test_moving_to_a_new_authenticator_app(app, make_user):
     response = post_form(browser, "/account/authenticator", {"code": pyotp.TOTP(new_secret).now()})
     assert response.status_code == 200 and len(re.findall(r"<code>[A-Z0-9]{5}-[A-Z0-9]{5}</code>",
                                                           response.get_data(as_text=True))) == 10
-    assert fresh(user).totp_secret == new_secret and fresh(user).totp_pending_secret_ct is None
+    assert fresh(user).totp_secret == new_secret and session_row(browser).pending_totp_secret_ct is None
+
+
+def test_a_password_change_is_not_a_proof_of_the_second_factor(app, make_user):
+    """Changing the password proves the password only: the session keeps its sign-in time and its last proof of
+    both factors, so a stale session still has to give a code before it can move the second factor."""
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    age_session(browser, authenticated_at=timedelta(hours=1), created_at=timedelta(hours=11))
+    def state():
+        row = session_row(browser)
+        return row.token_hash, row.created_at, row.authenticated_at
+    before = state()
+    assert post_form(browser, "/account/password", {"current": PASSWORD, "password": NEW,
+                                                    "confirm": NEW}).status_code == 302
+    after = state()
+    assert after[0] != before[0] and after[1:] == before[1:]  # a new session id, as old as before
+    assert "/reauthenticate" in browser.get("/account/authenticator").headers["Location"]
+
+
+def test_a_wrong_password_does_not_clear_the_count_of_wrong_codes(app, make_user):
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    limit = app.config["THROTTLE_SECOND_FACTOR_LIMIT"]
+    for _ in range(limit):
+        post_form(browser, "/reauthenticate", {"password": PASSWORD, "code": "000000"})
+    post_form(browser, "/account/password", {"current": PASSWORD, "password": NEW, "confirm": NEW})
+    assert post_form(browser, "/reauthenticate", {"password": NEW, "code": next_code(user)}).status_code == 429
+
+
+def test_reauthentication_with_the_right_password_and_a_wrong_or_used_code_is_refused(app, make_user):
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    age_session(browser, authenticated_at=timedelta(hours=1))
+    wrong = post_form(browser, "/reauthenticate", {"password": PASSWORD, "code": "123456"})
+    assert wrong.status_code == 422
+    used = pyotp.TOTP(fresh(user).totp_secret).generate_otp(fresh(user).totp_last_step)  # the sign-in's code
+    assert post_form(browser, "/reauthenticate", {"password": PASSWORD, "code": used}).status_code == 422
+    assert "/reauthenticate" in browser.get("/account/recovery-codes").headers["Location"]
+    assert len(audit_rows(action="auth.reauthentication_failed")) == 2
 
 
 def test_second_factor_changes_need_a_recent_proof(app, make_user):

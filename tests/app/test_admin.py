@@ -15,7 +15,7 @@ from app.auth.models import AccountLink
 from app.extensions import db as _db
 from app.models import User
 from app.passwords import verify_password
-from tests.app.support import audit_rows, post_form, sign_in
+from tests.app.support import audit_rows, open_link, post_form, sign_in
 from tests.conftest import PASSWORD, csrf_token, next_code
 
 NEW_PASSWORD = "heron violin meadow crisp"
@@ -34,9 +34,16 @@ def link_path(html: str) -> str:
 
 def use_link(app, path: str, data: dict):
     browser = app.test_client()
-    opened = browser.get(path)
+    opened = open_link(browser, path)
     assert opened.status_code == 302 and opened.headers["Location"].endswith("/account/set-password")
     return browser, post_form(browser, "/account/set-password", data)
+
+
+def refused_link(app, path: str) -> bool:
+    browser = app.test_client()
+    open_link(browser, path)
+    response = browser.get("/account/set-password")
+    return response.status_code == 410 and "expired or been used" in response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -66,16 +73,22 @@ def test_an_administrator_invites_someone_who_chooses_their_own_password_and_sec
     assert response.headers["Location"].endswith("/sign-in/set-up-authenticator")
 
 
+def test_opening_a_link_changes_nothing_until_the_person_continues(app, admin, make_user):
+    """A link planted on another site must not sign anyone out (no change over GET)."""
+    user = make_user("practitioner", "POLICE")
+    path = link_path(post_form(sign_in(app, admin), f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    browser = sign_in(app, make_user("coordinator", "COUNCIL", panels=("marac",)))
+    assert browser.get(path).status_code == 200
+    assert browser.get("/cases").status_code == 200  # still signed in
+
+
 def test_an_invitation_link_works_once(app, admin):
     browser = sign_in(app, admin)
     response = post_form(browser, "/admin/users/new", {"email": "p@police.example", "name": "Pat Ng",
                                                        "agency": "COUNCIL", "role": "practitioner"})
     path = link_path(response.get_data(as_text=True))
     use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-    again = app.test_client()
-    again.get(path)
-    refused = again.get("/account/set-password")
-    assert refused.status_code == 410 and "expired or been used" in refused.get_data(as_text=True)
+    assert refused_link(app, path)
 
 
 def test_an_expired_link_is_refused(app, admin, make_user):
@@ -85,7 +98,15 @@ def test_an_expired_link_is_refused(app, admin, make_user):
     link = _db.session.scalar(select(AccountLink))
     link.expires_at -= timedelta(hours=app.config["RESET_LINK_HOURS"], seconds=1)
     _db.session.commit()
-    assert app.test_client().get(path, follow_redirects=True).status_code == 410
+    assert refused_link(app, path)
+
+
+def test_a_link_stops_working_when_its_account_is_disabled(app, admin, make_user):
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, admin)
+    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    assert post_form(browser, f"/admin/users/{user.id}/disable", {}).status_code == 302
+    assert refused_link(app, path)
 
 
 def test_a_password_reset_needs_the_second_factor(app, admin, make_user):
@@ -164,9 +185,47 @@ def test_a_bad_role_change_is_422_on_its_field_and_changes_nothing(app, admin, m
 
 def test_an_administrator_cannot_change_their_own_access(app, admin):
     browser = sign_in(app, admin)
-    for path in (f"/admin/users/{admin.id}/role", f"/admin/users/{admin.id}/disable"):
-        assert browser.get(path).status_code == 404
-    assert fresh(admin).is_enabled and fresh(admin).role == "admin"
+    changes = ("role", "disable", "enable", "reset_second_factor")
+    for change in changes:
+        path = f"/admin/users/{admin.id}/{change}"
+        assert browser.get(path).status_code == 404, path
+        data = {"role": "practitioner"} if change == "role" else {}
+        assert post_form(browser, path, data, form_path="/admin/users").status_code == 404, path
+    stored = fresh(admin)
+    assert stored.is_enabled and stored.role == "admin" and stored.has_second_factor
+
+
+def test_saving_a_role_with_the_same_panels_keeps_the_seat(app, admin, make_user):
+    coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
+    seat_id = fresh(coordinator).memberships[0].id
+    response = post_form(sign_in(app, admin), f"/admin/users/{coordinator.id}/role",
+                         {"role": "coordinator", "panels": "marac"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert [(m.id, m.panel, m.role) for m in fresh(coordinator).memberships] == [(seat_id, "marac", "coordinator")]
+
+
+def test_a_reset_of_the_second_factor_cancels_reset_links_sent_before(app, admin, make_user):
+    """Such a link would otherwise need no code once the second factor is gone."""
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, admin)
+    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    assert post_form(browser, f"/admin/users/{user.id}/reset_second_factor", {}).status_code == 302
+    assert refused_link(app, path)
+
+
+def test_the_administrator_who_reset_a_second_factor_cannot_also_send_a_reset_link(app, admin, make_user):
+    """Two people: otherwise one administrator could choose the password and the app, and open the cases."""
+    user = make_user("coordinator", "COUNCIL", panels=("marac",))
+    other_admin = make_user("admin", "HEALTH")
+    browser = sign_in(app, admin)
+    assert post_form(browser, f"/admin/users/{user.id}/reset_second_factor", {}).status_code == 302
+    refused = browser.get(f"/admin/users/{user.id}/reset-link")
+    assert refused.status_code == 403 and "another administrator must" in refused.get_data(as_text=True).lower()
+    assert post_form(browser, f"/admin/users/{user.id}/reset-link", {},
+                     form_path="/admin/users").status_code == 403
+    assert not audit_rows(action="admin.reset_link")
+    assert link_path(post_form(sign_in(app, other_admin), f"/admin/users/{user.id}/reset-link", {})
+                     .get_data(as_text=True))
 
 
 def test_disabling_stops_the_accounts_api_tokens_too(app, admin, make_user, api):

@@ -12,6 +12,7 @@ from app.audit import AuditEvent
 from app.models import Agency, ApiToken, Membership, User
 from app.passwords import verify_password
 from app.timeutil import utcnow
+from tests.app.support import open_link
 from tests.conftest import csrf_token
 
 GOOD_PASSWORD = "otter lantern quietly harbour"
@@ -95,14 +96,16 @@ def test_users_create_prints_a_one_time_invitation_and_sets_no_password(app, cli
 
     browser = app.test_client()  # the person opens the link and chooses their own password
     path = invitation_link(result.output)
-    assert browser.get(path).headers["Location"].endswith("/account/set-password")
+    assert open_link(browser, path).headers["Location"].endswith("/account/set-password")
     token = csrf_token(browser, "/account/set-password")
     response = browser.post("/account/set-password",
                             data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     assert verify_password(db.session.get(User, user.id), GOOD_PASSWORD)
-    assert app.test_client().get(path, follow_redirects=True).status_code == 410  # used once: gone
+    again = app.test_client()
+    open_link(again, path)
+    assert again.get("/account/set-password").status_code == 410  # used once: gone
 
 
 def test_users_reset_link_disable_enable_and_reset_second_factor(app, cli, db, make_user):

@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db as _db
 from app.models import User
 from app.passwords import verify_password
-from tests.app.support import form_fields, is_signed_in, password_step, sign_in
+from tests.app.support import audit_rows, form_fields, is_signed_in, password_step, sign_in
 from tests.conftest import PASSWORD, next_code
 
 NEW = "heron violin meadow crisp"
@@ -62,6 +62,8 @@ def test_account_and_administration_posts_without_this_sessions_token_change_not
     assert verify_password(fresh(admin), PASSWORD)
     assert _db.session.query(User).count() == 3
     assert is_signed_in(browser)  # the sign-out was refused too
+    refusals = audit_rows(action="security.csrf_refused")
+    assert len(refusals) == len(posts) and {r.user_id for r in refusals} == {admin.id}
 
 
 @pytest.mark.parametrize("token", ["missing", "another person's"])

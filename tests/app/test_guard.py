@@ -45,6 +45,15 @@ def test_an_unsafe_production_configuration_refuses_to_start(tmp_path, changes, 
     assert problem in str(refused.value)
 
 
+def test_without_saying_development_the_guard_applies(tmp_path):
+    """Forgetting APP_ENV in a deployment must not switch the guard off: development has to be said."""
+    config = production(tmp_path, SESSION_COOKIE_SECURE=False)
+    config.pop("ENV_NAME")
+    with pytest.raises(UnsafeConfiguration, match="SESSION_COOKIE_SECURE must be on") as refused:
+        create_app(config)
+    assert "ENV_NAME = 'development'" in str(refused.value)  # and says how to run locally
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY"])
 def test_missing_keys_refuse_to_start_anywhere(tmp_path, missing):
     with pytest.raises(RuntimeError, match=f"Missing configuration: {missing}"):

@@ -20,6 +20,7 @@ from tests.app.support import (
     age_session,
     audit_rows,
     code_at,
+    is_signed_in,
     password_step,
     post_form,
     session_cookie,
@@ -168,20 +169,17 @@ def test_a_recovery_code_signs_in_once(app, make_user, db):
 
 def test_an_account_without_a_second_factor_must_set_one_up(app, db, make_user):
     user = make_user("coordinator", "COUNCIL", panels=("marac",))
-    row = db.session.get(User, user.id)
-    row.totp_secret_ct, row.totp_enrolled_at = None, None
-    db.session.commit()
+    _without_second_factor(db, user)
     browser = app.test_client()
     assert password_step(browser, user).headers["Location"].endswith("/sign-in/set-up-authenticator")
     assert browser.get("/sign-in/code").headers["Location"].endswith("/sign-in/set-up-authenticator")
     assert browser.get("/cases").status_code == 302  # no way round it
     page = browser.get("/sign-in/set-up-authenticator").get_data(as_text=True)
     assert 'src="data:image/svg+xml' in page  # the QR code, drawn on the server
-    secret = re.search(r'<code class="app-secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
-    assert browser.get("/sign-in/set-up-authenticator").get_data(as_text=True).count(secret[:4]) >= 1  # same
-    db.session.expire_all()
-    stored = db.session.get(User, user.id)
-    assert stored.totp_pending_secret == secret and secret not in (stored.totp_pending_secret_ct or "")
+    secret = shown_secret(page)
+    assert shown_secret(browser.get("/sign-in/set-up-authenticator").get_data(as_text=True)) == secret  # kept
+    pending = session_row(browser)
+    assert pending.pending_totp_secret == secret and secret not in pending.pending_totp_secret_ct
 
     import pyotp
     assert post_form(browser, "/sign-in/set-up-authenticator", {"code": "000000"}).status_code == 422
@@ -192,8 +190,39 @@ def test_an_account_without_a_second_factor_must_set_one_up(app, db, make_user):
     assert browser.get("/cases").status_code == 200
     db.session.expire_all()
     stored = db.session.get(User, user.id)
-    assert stored.has_second_factor and stored.totp_secret == secret and stored.totp_pending_secret_ct is None
+    assert stored.has_second_factor and stored.totp_secret == secret and secret not in stored.totp_secret_ct
     assert len(audit_rows(action="auth.second_factor_enrolled")) == 1
+
+
+def shown_secret(page: str) -> str:
+    return re.search(r'<code class="app-secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
+
+
+def _without_second_factor(db, user) -> None:
+    row = db.session.get(User, user.id)
+    row.totp_secret_ct, row.totp_enrolled_at = None, None
+    db.session.commit()
+
+
+def test_each_browser_setting_up_gets_its_own_secret_and_the_first_to_finish_wins(app, db, make_user):
+    """Someone else who knows the password and reaches the set-up page neither sees the owner's new secret nor can
+    replace the owner's app once it is set up."""
+    import pyotp
+    user = make_user("practitioner", "POLICE")
+    _without_second_factor(db, user)
+    owner, intruder = app.test_client(), app.test_client()
+    for browser in (owner, intruder):
+        password_step(browser, user)
+    owner_secret = shown_secret(owner.get("/sign-in/set-up-authenticator").get_data(as_text=True))
+    intruder_secret = shown_secret(intruder.get("/sign-in/set-up-authenticator").get_data(as_text=True))
+    assert owner_secret != intruder_secret
+    assert post_form(owner, "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(owner_secret).now()}).status_code \
+        == 200
+    late = post_form(intruder, "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(intruder_secret).now()})
+    assert late.status_code in (302, 400) and not is_signed_in(intruder)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).totp_secret == owner_secret
+    assert is_signed_in(owner)
 
 
 def test_sign_in_gives_a_new_session_id_at_each_step(app, make_user):
