@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import load_config
 from app.crypto import KeyError_, Keyring, check_key
 from app.extensions import csrf, db, migrate
+from app.models import MAX_INT
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where each role starts after signing in (analysts have no page of their own yet: issue 4 adds the measures).
@@ -72,7 +73,7 @@ class RowIdConverter(IntegerConverter):
     regex = r"[1-9][0-9]*"
 
     def __init__(self, url_map, *args, **kwargs):
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=MAX_INT)
 
 
 def _require_keys(app: Flask) -> None:
@@ -95,7 +96,7 @@ def _register_assets(app: Flask) -> None:
     from app.access import policy
 
     @app.get("/assets/<path:filename>")
-    @policy("public")
+    @policy("static")
     def assets(filename: str):
         """Serve GOV.UK Frontend fonts, images, CSS and JS from the npm package installed at set-up."""
         for folder in (ASSETS / "assets", ASSETS):

@@ -13,10 +13,12 @@ from app.agenda import agenda_cases
 from app.extensions import db
 from app.models import CASE_ROLES, Action, AgendaItem, Case, Meeting, MeetingMember
 
-#: Route policies: which global roles may call a view. "public" needs no sign-in; "sign_in_pending" is for the
-#: person between their password and their second factor (app.security checks it against their session).
+#: Route policies: which global roles may call a view. "public" needs no sign-in; "static" is for files anyone may
+#: fetch (no session is read, and they may be cached); "sign_in_pending" is for the person between their password
+#: and their second factor (app.security checks it against their session).
 POLICIES: dict[str, frozenset[str] | None] = {
     "public": None,
+    "static": None,
     "sign_in_pending": None,
     "signed_in": frozenset({"practitioner", "coordinator", "panel_member", "analyst", "admin"}),
     "case_work": frozenset(CASE_ROLES),

@@ -7,7 +7,18 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, User
+from app.models import (
+    ACTION_STATUSES,
+    MAX_INT,
+    Action,
+    Agency,
+    AgendaItem,
+    Case,
+    Meeting,
+    MeetingMember,
+    Membership,
+    User,
+)
 
 ACTION_TEXT_MAX = 2000
 MAX_ACTIONS = 30
@@ -22,7 +33,7 @@ class NewAction:
 
 def meeting_problem(panel: str, meeting_id, on: date) -> str | None:
     """Say why a case cannot be listed on this meeting, or None."""
-    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) or not 0 < meeting_id < 2**31:
+    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool) or not 0 < meeting_id <= MAX_INT:
         return "Choose the meeting to list the case on"
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None or meeting.panel != panel:

@@ -5,6 +5,8 @@ import re
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from app.models import MAX_INT
+
 #: The largest request body the API reads: a request declaring a larger one is refused with 413 unread.
 MAX_BODY = 256 * 1024
 
@@ -54,7 +56,7 @@ EVENT = {
     "type": "object", "additionalProperties": False, "required": ["event", "version"],
     "properties": {
         "event": {"type": "string", "minLength": 1, "maxLength": 40},
-        "version": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
         "occurred_on": {"type": "string", "format": "date"},
         "reason": {"type": "string", "maxLength": 5000},
         "data": {"type": "object", "description": "What the event needs, e.g. meeting_id for list, "
@@ -65,7 +67,7 @@ EVENT = {
 ACTION_UPDATE = {
     "type": "object", "additionalProperties": False, "required": ["status", "version"],
     "properties": {"status": {"enum": ["open", "complete", "not_done"]},
-                   "version": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                   "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
 }
 
 _FRIENDLY = {

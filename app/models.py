@@ -21,6 +21,8 @@ PANEL_ROLES = ("coordinator", "panel_member")
 #: Roles that may make referrals (analysts and admins never touch case data).
 CASE_ROLES = ("practitioner", "coordinator", "panel_member")
 ACTION_STATUSES = ("open", "complete", "not_done")
+#: The largest value an integer column (a row id, a version) holds on every database: larger ones are never looked up.
+MAX_INT = 2**31 - 1
 
 
 def new_uid() -> str:

@@ -25,13 +25,12 @@ from app.forms import (
     StringField,
     SubmitField,
 )
-from app.models import NEWEST_FIRST, Case, Subject
+from app.models import MAX_INT, NEWEST_FIRST, Case, Subject
 from app.subjects import is_person, person_index
 from app.timeutil import today
 
 #: MARAC-000123, marac 123, or just 123 (ASCII digits only: int() would also read "١٢٣").
 REFERENCE = re.compile(r"(?:([a-z][a-z_]*)\s*-?\s*)?0*([0-9]{1,12})", re.ASCII)
-MAX_ROW_ID = 2**31 - 1
 
 
 class SearchForm(FlaskForm):
@@ -108,7 +107,7 @@ def _found(user):
 
 def by_reference(user, panel: str | None, case_id: int) -> list[Case]:
     """The case with this reference, if the user may open it."""
-    if not 0 < case_id <= MAX_ROW_ID:
+    if not 0 < case_id <= MAX_INT:
         return []
     stmt = _found(user).where(Case.id == case_id)
     if panel is not None:

@@ -34,6 +34,8 @@ def enforce_route_policy():
     name = policy_of(view)
     if name is None:
         abort(404)
+    if name == "static":
+        return None  # a stylesheet, script or font: nobody's session needs reading for it
     is_api = request.blueprint == "api"
     g.channel = "api" if is_api else "web"
     if is_api:
@@ -94,6 +96,7 @@ def security_headers(response):
     proxy, so case data does not linger in caches (ASVS 14.3.2)."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.endpoint != "assets":
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if policy_of(view) != "static":
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -8,9 +8,11 @@ import base64
 import os
 import re
 import secrets
+import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import psycopg
 import pyotp
@@ -32,6 +34,11 @@ if os.environ.get("REQUIRE_POSTGRES") and "postgresql" not in BACKENDS:
     raise RuntimeError("REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not: the PostgreSQL tests would skip")
 
 fake = Faker("en_GB")
+
+# The tests' settings are their own: a developer's instance/config.py (or environment) must not change them.
+_NO_SETTINGS = Path(tempfile.mkdtemp(prefix="pcc-test-settings-")) / "settings.py"
+_NO_SETTINGS.write_text("# The tests configure the app themselves (tests/conftest.py::test_config).\n")
+os.environ["PANELS_SETTINGS"] = str(_NO_SETTINGS)
 
 
 def test_config(database_url: str) -> dict:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from sqlalchemy import func, select
 
 from app import audit
-from app.access import policy
+from app.access import actor, policy
 from app.auth import links, sessions, throttle
 from app.auth import second_factor as totp
 from app.auth.forms import CodeForm, ConfirmForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
@@ -73,7 +73,7 @@ def sign_in_complete(user: User):
 @policy("public")
 def login():
     """Sign in, step 1: email address and password."""
-    if sessions.signed_in_user() is not None:
+    if actor() is not None:
         return redirect(url_for("index"))
     form = SignInForm()
     if form.validate_on_submit():

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
+from app.config import DEFAULTS
 from app.extensions import db as _db
 from app.models import User
 from app.passwords import hash_password, password_problem, verify_password
@@ -144,7 +145,6 @@ def test_long_passphrases_of_any_characters_are_accepted(app, password):
 
 
 def test_passwords_are_hashed_with_argon2id_above_the_owasp_minimum(app):
-    from app.config import DEFAULTS
     assert DEFAULTS["ARGON2_MEMORY_COST"] >= 19 * 1024 and DEFAULTS["ARGON2_TIME_COST"] >= 2
     assert DEFAULTS["ARGON2_PARALLELISM"] == 1
     assert hash_password("heron violin meadow crisp").startswith("$argon2id$")

@@ -10,10 +10,15 @@ import statistics
 import time
 from datetime import timedelta
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from app.audit import AuditEvent
 from app.auth.models import SIGNED_IN
+from app.auth.second_factor import new_recovery_codes
+from app.config import DEFAULTS
+from app.extensions import db
 from app.models import User
 from app.timeutil import utcnow
 from tests.app.support import (
@@ -150,7 +155,6 @@ def test_a_code_typed_with_spaces_is_accepted(app, make_user):
 
 
 def test_a_recovery_code_signs_in_once(app, make_user, db):
-    from app.auth.second_factor import new_recovery_codes
     user = make_user("practitioner", "POLICE")
     codes = new_recovery_codes(db.session.get(User, user.id))
     db.session.commit()
@@ -181,7 +185,6 @@ def test_an_account_without_a_second_factor_must_set_one_up(app, db, make_user):
     pending = session_row(browser)
     assert pending.pending_totp_secret == secret and secret not in pending.pending_totp_secret_ct
 
-    import pyotp
     assert post_form(browser, "/sign-in/set-up-authenticator", {"code": "000000"}).status_code == 422
     response = post_form(browser, "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 200
@@ -207,7 +210,6 @@ def _without_second_factor(db, user) -> None:
 def test_each_browser_setting_up_gets_its_own_secret_and_the_first_to_finish_wins(app, db, make_user):
     """Someone else who knows the password and reaches the set-up page neither sees the owner's new secret nor can
     replace the owner's app once it is set up."""
-    import pyotp
     user = make_user("practitioner", "POLICE")
     _without_second_factor(db, user)
     owner, intruder = app.test_client(), app.test_client()
@@ -280,7 +282,6 @@ def _failed_sign_in(app, email: str, password: str):
 def test_an_unknown_account_gets_the_same_answer_and_takes_as_long_as_a_wrong_password(app, make_user,
                                                                                        monkeypatch):
     """AU-6: compare the whole response, and the medians of the time taken with production hashing costs."""
-    from app.config import DEFAULTS
     for setting in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST"):
         monkeypatch.setitem(app.config, setting, DEFAULTS[setting])
     for setting in ("THROTTLE_ACCOUNT_ADDRESS_LIMIT", "THROTTLE_ADDRESS_LIMIT"):
@@ -290,7 +291,6 @@ def test_an_unknown_account_gets_the_same_answer_and_takes_as_long_as_a_wrong_pa
     user = make_user("practitioner", "POLICE")
     disabled = make_user("practitioner", "POLICE")
     disabled.is_enabled = False
-    from app.extensions import db
     db.session.commit()
     try:
         cases = {"wrong password": (user.email, "Not The Password 42"),
@@ -317,8 +317,6 @@ def test_an_unknown_account_gets_the_same_answer_and_takes_as_long_as_a_wrong_pa
 
 
 def test_the_failed_sign_in_audit_holds_no_typed_email_or_password(app, make_user):
-    from app.audit import AuditEvent
-    from app.extensions import db
     _failed_sign_in(app, "nobody@northshire.example", "Guess Number One 1")
     rows = db.session.scalars(select(AuditEvent)).all()
     assert [r.action for r in rows] == ["auth.sign_in_failed"]

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from app.auth.models import AuthThrottle
 from app.extensions import db as _db
+from app.maintenance import prune_sign_in_records
+from app.timeutil import utcnow
 from tests.app.support import audit_rows, password_step, post_form, without_csrf
 from tests.conftest import PASSWORD, csrf_token, next_code
 
@@ -110,8 +112,6 @@ def test_the_throttle_table_names_no_email_and_no_address(app, make_user):
 
 
 def test_the_scheduler_prunes_windows_that_have_ended(app, make_user):
-    from app.maintenance import prune_sign_in_records
-    from app.timeutil import utcnow
     attempt(app, make_user("practitioner", "POLICE").email, WRONG)
     assert "0 throttle counters" in prune_sign_in_records(utcnow())
     end_windows(app)
