@@ -1,6 +1,6 @@
 """Run the benchmarks: seed N synthetic MARAC cases, then time API intake and the coordinator's case list.
 
-    python -m bench.run [--cases 100000] [--intake 2000] [--requests 200] [--database-url URL] [--keep]
+    python -m bench.run [--cases 100000] [--years 3] [--intake 2000] [--requests 200] [--database-url URL] [--keep]
 
 Without --database-url (or BENCH_DATABASE_URL) it works on a fresh SQLite file in a temporary directory.
 A database that already holds the benchmark partnership is reused as it is (no seeding).
@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Read the command line (see bench/README.md)."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000, help="synthetic MARAC cases to seed (100000)")
+    parser.add_argument("--years", type=int, default=3,
+                        help="years over which the seeded cases were referred, with weekly meetings throughout (3)")
     parser.add_argument("--intake", type=int, default=2000, help="referrals to post to the API (2000; 0 skips)")
     parser.add_argument("--requests", type=int, default=200, help="GETs of each case-list URL (200; 0 skips)")
     parser.add_argument("--case-pages", type=int, default=50, help="random case pages to open (50; 0 skips)")
@@ -101,8 +103,8 @@ def run(args: argparse.Namespace, url: str) -> dict:
             report = seed.SeedReport(0.0, db.session.scalar(select(func.count(Case.id))), {}, {}, 0, reused=True)
             say(f"Reusing the {report.cases:,} cases already in the database")
         else:
-            say(f"Seeding {args.cases:,} synthetic MARAC cases ...")
-            report = seed.seed(args.cases, seed_value=args.seed, progress=say)
+            say(f"Seeding {args.cases:,} synthetic MARAC cases over {args.years} years ...")
+            report = seed.seed(args.cases, years=args.years, seed_value=args.seed, progress=say)
             say(f"  seeded in {report.seconds:.1f} s")
         # What the scheduler does at start and every few hours in production (on SQLite; PostgreSQL analyses itself).
         say(f"Planner statistics: {refresh_statistics()}")

@@ -105,15 +105,19 @@ def is_seeded() -> bool:
     return db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL)) is not None
 
 
-def seed(n_cases: int, *, seed_value: int = 2026, today: date | None = None, progress=print) -> SeedReport:
-    """Create the partnership and ``n_cases`` MARAC cases spread over three years (commits per batch).
+def seed(n_cases: int, *, years: int = 3, seed_value: int = 2026, today: date | None = None,
+         progress=print) -> SeedReport:
+    """Create the partnership and ``n_cases`` MARAC cases referred evenly over ``years`` years up to today,
+    with a meeting every week of that span (commits per batch).
 
     A forked child plans, encrypts and prepares batch n+1 while this process inserts batch n.
     """
     if db.session.scalar(select(func.count(Case.id))):
         raise RuntimeError("the benchmark seeds an empty database; this one already has cases")
     started = clock.perf_counter()
-    seeder = _Seeder(n_cases, seed_value, today or utcnow().date())
+    if years < 1:
+        raise ValueError("the benchmark seeds at least one year of cases")
+    seeder = _Seeder(n_cases, seed_value, today or utcnow().date(), years)
     seeder.create_people_and_meetings()
     counts: dict[str, int] = {}
     for statements in _built_in_child(seeder):
@@ -204,7 +208,7 @@ _normalised = lru_cache(maxsize=None)(normalise)
 class _Seeder:
     """Plans each case's life from its referral date to today and turns it into rows."""
 
-    def __init__(self, n_cases: int, seed_value: int, today: date):
+    def __init__(self, n_cases: int, seed_value: int, today: date, years: int = 3):
         self.n_cases = n_cases
         self.rng = random.Random(seed_value)
         fake = Faker("en_GB")
@@ -220,7 +224,7 @@ class _Seeder:
         self.index_key = derived_key(MATCH_PURPOSE)
         self.index_chars = len(person_index("a", "b", "2000-01-01"))
         self.today = today
-        self.start = today - timedelta(days=3 * 365)
+        self.start = today - timedelta(days=years * 365)  # 365-day years: the default keeps its old dates
         self.span = (today - self.start).days
         self.states: dict[str, int] = {}
         self.repeats = 0
