@@ -1,4 +1,5 @@
-"""The measured workloads: API intake of referrals and the coordinator's case list, through the real HTTP stack.
+"""The measured workloads: API intake of referrals, the coordinator's case list and the analyst's outcome measures
+(against the same figures from a hand-written SQL query), through the real HTTP stack.
 
 Requests go through ``app.test_client()`` with no application context held open around them, so each request
 gets its own app context and database session, as under gunicorn. Bodies are built before the clock starts.
@@ -16,12 +17,13 @@ from datetime import date, timedelta
 import pyotp
 from faker import Faker
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from app import tokens
 from app.extensions import db
-from app.models import Case, User
-from app.timeutil import utcnow
+from app.models import Agency, Case, User
+from app.passwords import hash_password
+from app.timeutil import add_months, utcnow
 from bench.seed import COORDINATOR_EMAIL, DOMAIN, NEIGHBOURHOODS, PASSWORD
 from panels.marac import dash
 
@@ -260,3 +262,198 @@ def run_case_pages(app: Flask, client, count: int, counter: QueryCounter, seed_v
         if response.status_code != 200 or f"MARAC-{case_id:06d}" not in response.get_data(as_text=True):
             raise BenchFailure(f"case page {case_id} got {response.status_code}")
     return asdict(Latency.of(seconds, counter.count - queries_before))
+
+
+# --- outcome measures ----------------------------------------------------------------------------------
+
+ANALYST_EMAIL = f"analyst@{DOMAIN}"
+MEASURES_URL = "/api/v1/measures/marac"
+#: The MARAC measures the benchmark checks, and the hand-written query's columns each rests on (suppression is
+#: accepted only when one of those counts is small).
+MEASURE_BASES = {
+    "referrals": ("referrals",), "cases_discussed": ("cases_discussed",),
+    "repeat_referrals": ("repeat_referrals",), "repeat_rate": ("repeat_referrals", "referrals"),
+    "non_police_referrals": ("non_police_referrals",), "non_police_share": ("non_police_referrals", "referrals"),
+    "cases_with_children": ("cases_with_children",), "children": ("cases_with_children",),
+    "median_days_to_hearing": ("cases_discussed",), "median_days_to_closure": ("closed",),
+}
+#: Below this a count may be hidden by disclosure control (the app's threshold is 5; any larger one is a failure
+#: at the sizes this benchmark seeds).
+SMALL = 10
+#: Shares and medians may be rounded to one decimal place by the API.
+ROUNDING = 0.05 + 1e-9
+
+#: The same figures as one hand-written statement, as an analyst would write it for PostgreSQL. Both medians'
+#: counts are selected too, as the app needs them for disclosure control.
+HAND_QUERY_POSTGRESQL = """
+SELECT count(*) AS referrals,
+       count(h.occurred_on) AS cases_discussed,
+       count(*) FILTER (WHERE c.is_repeat) AS repeat_referrals,
+       count(*) FILTER (WHERE a.kind <> 'police') AS non_police_referrals,
+       count(*) FILTER (WHERE m.children_in_household > 0) AS cases_with_children,
+       coalesce(sum(m.children_in_household), 0) AS children,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY h.occurred_on - c.referred_on) AS median_days_to_hearing,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY c.closed_on - c.referred_on)
+           FILTER (WHERE c.state IN ('closed', 'expired')) AS median_days_to_closure,
+       count(c.closed_on) FILTER (WHERE c.state IN ('closed', 'expired')) AS closed
+FROM cases c
+JOIN marac_referrals m ON m.id = c.id
+JOIN agencies a ON a.id = c.source_agency_id
+LEFT JOIN case_transitions h ON h.case_id = c.id AND h.to_state = 'heard'
+WHERE c.panel = 'marac' AND c.state <> 'draft' AND c.referred_on BETWEEN :start AND :end
+"""
+#: SQLite has neither percentile_cont nor date subtraction: the median is the aggregate the app registers on each
+#: SQLite connection, and days are julianday differences.
+HAND_QUERY_SQLITE = """
+SELECT count(*) AS referrals,
+       count(h.occurred_on) AS cases_discussed,
+       count(*) FILTER (WHERE c.is_repeat) AS repeat_referrals,
+       count(*) FILTER (WHERE a.kind <> 'police') AS non_police_referrals,
+       count(*) FILTER (WHERE m.children_in_household > 0) AS cases_with_children,
+       coalesce(sum(m.children_in_household), 0) AS children,
+       median(CAST(julianday(h.occurred_on) - julianday(c.referred_on) AS INTEGER)) AS median_days_to_hearing,
+       median(CAST(julianday(c.closed_on) - julianday(c.referred_on) AS INTEGER))
+           FILTER (WHERE c.state IN ('closed', 'expired')) AS median_days_to_closure,
+       count(c.closed_on) FILTER (WHERE c.state IN ('closed', 'expired')) AS closed
+FROM cases c
+JOIN marac_referrals m ON m.id = c.id
+JOIN agencies a ON a.id = c.source_agency_id
+LEFT JOIN case_transitions h ON h.case_id = c.id AND h.to_state = 'heard'
+WHERE c.panel = 'marac' AND c.state <> 'draft' AND c.referred_on BETWEEN :start AND :end
+"""
+
+
+def measure_periods(today: date) -> dict[str, tuple[date, date]]:
+    """The periods timed: the last full calendar year, and the ten years up to today (both ends inclusive)."""
+    return {"last_year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+            "ten_years": (add_months(today, -120) + timedelta(days=1), today)}
+
+
+def analyst_token(app: Flask) -> str:
+    """An API token for the benchmark's analyst, who is added to the partnership the first time (also when reused)."""
+    with app.app_context():
+        analyst = db.session.scalar(select(User).where(User.email == ANALYST_EMAIL))
+        if analyst is None:
+            council = db.session.scalar(select(Agency).where(Agency.code == "COUNCIL"))
+            analyst = User(email=ANALYST_EMAIL, display_name="Bench analyst", agency=council, role="analyst",
+                           password_hash=hash_password(PASSWORD))
+            analyst.totp_secret, analyst.totp_enrolled_at = pyotp.random_base32(), utcnow()
+            db.session.add(analyst)
+            db.session.flush()
+        token = tokens.issue(analyst)
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+def hand_query(backend: str):
+    """The hand-written statement for this database."""
+    return text(HAND_QUERY_POSTGRESQL if backend == "postgresql" else HAND_QUERY_SQLITE)
+
+
+def run_hand_query(app: Flask, start: date, end: date, repeat: int, warmup: int) -> tuple[dict, dict]:
+    """Run the hand-written query on one connection of the app's engine; time execute and fetch. Return the
+    latency figures and the row."""
+    with app.app_context():
+        statement = hand_query(db.engine.dialect.name)
+        params = {"start": start, "end": end}
+        seconds: list[float] = []
+        with db.engine.connect() as connection:
+            for i in range(warmup + repeat):
+                began = time.perf_counter()
+                row = connection.execute(statement, params).one()
+                elapsed = time.perf_counter() - began
+                if i >= warmup:
+                    seconds.append(elapsed)
+        db.session.remove()
+    return asdict(Latency.of(seconds, repeat)), dict(row._mapping)
+
+
+def run_measures_api(app: Flask, bearer: str, start: date, end: date, repeat: int, warmup: int,
+                     counter: QueryCounter) -> tuple[dict, dict]:
+    """GET the MARAC measures for the period; every answer must be 200 with measures. Return the latency figures
+    and the last answer's measures by key."""
+    client = app.test_client()
+    url = f"{MEASURES_URL}?from={start.isoformat()}&to={end.isoformat()}"
+    headers = {"Authorization": f"Bearer {bearer}"}
+    seconds: list[float] = []
+    queries_before = counter.count
+    body = None
+    for i in range(warmup + repeat):
+        if i == warmup:
+            queries_before = counter.count
+        began = time.perf_counter()
+        response = client.get(url, headers=headers)
+        elapsed = time.perf_counter() - began
+        if response.status_code != 200:
+            raise BenchFailure(f"GET {url} got {response.status_code}: {response.get_data(as_text=True)[:500]}")
+        if i >= warmup:
+            seconds.append(elapsed)
+        body = response.get_json()
+    measures = (body or {}).get("measures")
+    if not isinstance(measures, list):
+        raise BenchFailure(f"GET {url} answered without a list of measures: {str(body)[:500]}")
+    return asdict(Latency.of(seconds, counter.count - queries_before)), {m["key"]: m for m in measures}
+
+
+def check_measures(period: str, api: dict[str, dict], hand: dict) -> dict:
+    """Compare the API's figures with the hand-written query's; raise BenchFailure on any difference.
+
+    Counts must be equal; shares (percent) and medians equal within the API's rounding to one decimal place. A
+    figure may be suppressed only when a count it rests on, or that count's complement within the referrals,
+    is small.
+    """
+    expected = {key: hand[key] for key in ("referrals", "cases_discussed", "repeat_referrals",
+                                           "non_police_referrals", "cases_with_children", "children")}
+    referrals = hand["referrals"]
+    expected["repeat_rate"] = 100 * hand["repeat_referrals"] / referrals if referrals else None
+    expected["non_police_share"] = 100 * hand["non_police_referrals"] / referrals if referrals else None
+    for key in ("median_days_to_hearing", "median_days_to_closure"):
+        expected[key] = None if hand[key] is None else float(hand[key])
+    problems = []
+    for key, want in expected.items():
+        figure = api.get(key)
+        if figure is None:
+            problems.append(f"{key} is missing")
+            continue
+        got = figure.get("value")
+        if figure.get("suppressed"):
+            if not any(_small(hand, b) for b in MEASURE_BASES[key]):
+                problems.append(f"{key} is suppressed, but the counts it rests on are not small")
+            continue
+        if want is None or got is None:
+            if want is not got:
+                problems.append(f"{key} is {got!r}, the hand-written query gives {want!r}")
+        elif key in ("repeat_rate", "non_police_share") or key.startswith("median_"):
+            if abs(float(got) - want) > ROUNDING:
+                problems.append(f"{key} is {got!r}, the hand-written query gives {want:.3f}")
+        elif got != want:
+            problems.append(f"{key} is {got!r}, the hand-written query gives {want!r}")
+    if problems:
+        raise BenchFailure(f"measures for {period} differ from the hand-written query: " + "; ".join(problems))
+    return {key: api[key]["value"] for key in expected}
+
+
+def _small(hand: dict, key: str) -> bool:
+    """Whether disclosure control may hide this count: it is small, or all but a few of the referrals."""
+    if key in ("referrals", "closed"):
+        return hand[key] < SMALL
+    return min(hand[key], hand["referrals"] - hand[key]) < SMALL
+
+
+def run_measures(app: Flask, repeat: int, counter: QueryCounter, today: date, warmup: int = 3) -> dict:
+    """Time the measures API and the hand-written query for each period, and check they agree."""
+    bearer = analyst_token(app)
+    results = {}
+    for period, (start, end) in measure_periods(today).items():
+        api_latency, api = run_measures_api(app, bearer, start, end, repeat, warmup, counter)
+        hand_latency, hand = run_hand_query(app, start, end, repeat, warmup)
+        values = check_measures(period, api, hand)
+        results[period] = {
+            "from": start.isoformat(), "to": end.isoformat(), "api": api_latency, "hand_query": hand_latency,
+            "ratio_median": round(api_latency["median_ms"] / hand_latency["median_ms"], 2),
+            "ratio_p95": round(api_latency["p95_ms"] / hand_latency["p95_ms"], 2),
+            "values": values, "other_measures": sorted(set(api) - set(values)),
+            "hand_query_row": {k: (float(v) if v is not None and not isinstance(v, int) else v)
+                               for k, v in hand.items()}}
+    return results
