@@ -5,6 +5,7 @@ Every chart repeats figures that are also in an accessible table beside it, so t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from app.measures.compute import Figure, Results
 from app.measures.definition import COUNTED, Median, Rate, Share
@@ -39,7 +40,7 @@ def charts_for(results: Results, withheld: str) -> list[Chart]:
     """One chart per measure across the groups when broken down; otherwise one chart of the counts."""
     if results.by:
         return [_chart(f"{results.figures[i].measure.title} by {results.by.replace('_', ' ')}",
-                       [(g.label, g.figures[i]) for g in results.groups], withheld)
+                       [(group_name(results.by, g.label), g.figures[i]) for g in results.groups], withheld)
                 for i in range(len(results.figures))]
     counted = [(f.measure.title, f) for f in results.figures if isinstance(f.measure, COUNTED)]
     return [_chart("Counts for the period", counted, withheld)] if counted else []
@@ -49,6 +50,13 @@ def _chart(title: str, rows: list[tuple[str, Figure]], withheld: str) -> Chart:
     largest = max((f.value for _, f in rows if f.value), default=0) or 1
     return Chart(title, [Bar(label[:34], display(f, withheld), i * ROW_HEIGHT + 4,
                              BAR_AREA * (f.value or 0) / largest) for i, (label, f) in enumerate(rows)])
+
+
+def group_name(by: str, label: str) -> str:
+    """A group as people read it: months as "December 2025" (the API keeps 2025-12)."""
+    if by == "month":
+        return date.fromisoformat(f"{label}-01").strftime("%B %Y")
+    return label
 
 
 def display(figure: Figure, withheld: str) -> str:

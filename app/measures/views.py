@@ -159,3 +159,4 @@ def init_app(app) -> None:
     for helper in (period_links, error_list, breakdown_items):
         app.add_template_global(helper)
     app.add_template_filter(charts.display, "figure")
+    app.add_template_global(charts.group_name)
