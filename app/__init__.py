@@ -15,12 +15,13 @@ from werkzeug.routing import IntegerConverter
 from app.config import load_config
 from app.crypto import KeyError_, Keyring, check_key
 from app.extensions import csrf, db, migrate
+from app.measures.sql import SqliteMedian
 from app.models import MAX_INT
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Where each role starts after signing in (analysts have no page of their own yet: issue 4 adds the measures).
+#: Where each role starts after signing in.
 START_PAGES = {"practitioner": "cases.index", "coordinator": "cases.index", "panel_member": "cases.index",
-               "admin": "admin.users"}
+               "analyst": "measures.index", "admin": "admin.users"}
 ASSETS = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
 
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)
     from app import account, actions, admin, api, auth, cases, cli, errors, guard, meetings, security
+    from app.measures import views as measures
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -56,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(actions.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(api.bp)
+    measures.init_app(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply
     panels.init_app(app)
     errors.init_app(app)
@@ -135,8 +138,9 @@ def long_date(value, time: bool = False) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """Make SQLite durable and strict: WAL, full sync, foreign keys, a busy timeout."""
+    """Make SQLite durable and strict (WAL, full sync, foreign keys, a busy timeout), and give it a median."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.create_aggregate("median", 1, SqliteMedian)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")

@@ -23,6 +23,8 @@ POLICIES: dict[str, frozenset[str] | None] = {
     "signed_in": frozenset({"practitioner", "coordinator", "panel_member", "analyst", "admin"}),
     "case_work": frozenset(CASE_ROLES),
     "coordinator": frozenset({"coordinator"}),
+    # Anonymised outcome counts: the partnership's analysts, and coordinators for their panels' returns.
+    "measures": frozenset({"analyst", "coordinator"}),
     "admin": frozenset({"admin"}),
 }
 

@@ -10,6 +10,8 @@ from app.agenda import update_action
 from app.api_schema import ACTION_UPDATE, EVENT, MAX_BODY, TOO_DEEP, field_errors
 from app.casework import detail, refer, summary, take_step
 from app.extensions import db
+from app.measures.compute import answer
+from app.measures.periods import InvalidQuery
 from app.models import Action, Meeting
 from app.openapi import document
 from app.timeutil import today
@@ -124,6 +126,18 @@ def meeting_agenda(meeting_id: int):
 def _meeting(m: Meeting) -> dict:
     return {"id": m.id, "panel": m.panel, "starts_at": m.starts_at.isoformat(), "cutoff_at": m.cutoff_at.isoformat(),
             "duration_minutes": m.duration_minutes, "venue": m.venue}
+
+
+@bp.get("/measures/<panel>")
+@policy("measures")
+def measures(panel: str):
+    """A panel's outcome measures for a period, anonymised: small numbers are suppressed."""
+    try:
+        results = answer(panel, request.args, today())
+    except InvalidQuery as exc:
+        raise Invalid(exc.errors) from None
+    db.session.commit()
+    return jsonify(results.as_dict())
 
 
 @bp.get("/openapi.json")

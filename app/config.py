@@ -53,11 +53,17 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULER_SWEEP_SECONDS": 300,
     "SCHEDULER_STATISTICS_SECONDS": 6 * 3600,  # SQLite planner statistics (PostgreSQL keeps its own)
     "SCHEDULER_PRUNE_SECONDS": 15 * 60,  # ended sessions, old throttle counters, spent links
+    # Outcome measures: counts from 1 to this number less one are suppressed (statistical disclosure control), and
+    # so are rates, shares and medians resting on fewer cases; per measure as {"panel.key": k}.
+    "MEASURES_THRESHOLD": 5,
+    "MEASURES_THRESHOLDS": {},
     # MARAC local rules (reference/domain-workflows.md section 1).
     "MARAC_VISIBLE_HIGH_RISK_SCORE": 14,
     "MARAC_ESCALATION_INCIDENTS": 3,
     "MARAC_REPEAT_MONTHS": 12,
     "MARAC_TRIAGE_MODEL": "full_marac",  # full_marac | actions_only_allowed
+    # Women aged 16 and over living in the area (ONS mid-year estimate), for cases per 10,000; None leaves it out.
+    "MARAC_ADULT_FEMALE_POPULATION": None,
 }
 
 ENV_OVERRIDES = {
@@ -71,6 +77,7 @@ ENV_OVERRIDES = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",
+    "MARAC_ADULT_FEMALE_POPULATION": "MARAC_ADULT_FEMALE_POPULATION",
 }
 
 

@@ -105,10 +105,12 @@ def load(seed: int = 2026) -> None:
     }
     db.session.flush()
 
-    def new_case(days_ago: int, high_risk: bool = True):
+    def new_case(days_ago: int, high_risk: bool = True, person: dict | None = None):
         referrer = rng.choice(referrers)
-        return refer(current_app.extensions["panels"],
-                     _referral(fake, rng, today - timedelta(days=days_ago), high_risk=high_risk), referrer, now)
+        body = _referral(fake, rng, today - timedelta(days=days_ago), high_risk=high_risk)
+        if person:
+            body["subject"] = person
+        return refer(current_app.extensions["panels"], body, referrer, now)
 
     def step(case, trigger, days_ago: int, **kw):
         take_step(coordinator, case, trigger, version=None, occurred_on=today - timedelta(days=days_ago), **kw)
@@ -152,6 +154,7 @@ def load(seed: int = 2026) -> None:
     case = new_case(10)
     step(case, "accept", 9)
     step(case, "transfer", 8, reason="Victim moved to another area; referred to that area's MARAC.")
+    _history(new_case, step, actions, coordinator, rng, today, at)
     # closed over 12 months ago: the sweep expires its repeat flag
     case = new_case(420)
     step(case, "accept", 418)
@@ -162,6 +165,32 @@ def load(seed: int = 2026) -> None:
     db.session.commit()
     sweep_due(now)
     db.session.commit()
+
+
+def _history(new_case, step, actions, coordinator, rng: random.Random, today, at) -> None:
+    """Eighteen months of cases heard at monthly meetings and closed, so the measures have figures to show.
+
+    About one referral in five is a victim referred again a few months later: a repeat, as intake finds it.
+    """
+    earlier: list = []
+    for months_ago in range(19, 1, -1):
+        day = -30 * months_ago
+        meeting = create_meeting("marac", at(day), at(day - 7, 17), 180, "Civic Centre, Room 2", coordinator)
+        db.session.flush()
+        for _ in range(rng.randint(5, 9)):
+            referred = -day + rng.randint(8, 20)
+            if earlier and rng.random() < 0.2:
+                victim = rng.choice(earlier)
+                case = new_case(referred, person={"forename": victim.forename, "surname": victim.surname,
+                                                  "date_of_birth": victim.date_of_birth})
+            else:
+                case = new_case(referred)
+                earlier.append(case.subject)
+            step(case, "accept", referred - 1)
+            step(case, "list", referred - 2, data={"meeting_id": meeting.id})
+            step(case, "hear", -day, data={"actions": actions(day, rng.randint(1, 2))})
+            _complete_actions(case, today + timedelta(days=day + 21))
+            step(case, "close", -day - 28)
 
 
 def _complete_actions(case, on) -> None:

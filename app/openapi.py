@@ -33,7 +33,38 @@ def _body(schema_ref: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
 
 
+FIGURE = {"type": "object", "required": ["key", "title", "definition", "value", "suppressed"],
+          "properties": {"key": {"type": "string"}, "title": {"type": "string"}, "definition": {"type": "string"},
+                         "value": {"type": ["number", "null"],
+                                   "description": "null when suppressed, or when there is nothing to measure"},
+                         "suppressed": {"type": "boolean",
+                                        "description": "withheld so that no person can be identified"}}}
+MEASURES = {"type": "object", "required": ["panel", "from", "to", "measures"],
+            "properties": {"panel": {"type": "string"}, "from": {"type": "string", "format": "date"},
+                           "to": {"type": "string", "format": "date"},
+                           "measures": {"type": "array", "items": {"$ref": "#/components/schemas/Figure"}},
+                           "breakdown": {"type": "string"},
+                           "by": {"type": "array", "items": {
+                               "type": "object", "required": ["group", "measures"],
+                               "properties": {"group": {"type": "string"}, "measures": {
+                                   "type": "array", "items": {"$ref": "#/components/schemas/Figure"}}}}}}}
 CASE_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def _measures_parameters(panels: dict) -> list[dict]:
+    measured = [p for p in panels.values() if p.measures]
+    breakdowns = sorted({b for p in measured for b in p.measures.breakdowns})
+    day = {"type": "string", "format": "date"}
+    return [
+        {"name": "panel", "in": "path", "required": True, "schema": {"type": "string",
+                                                                      "enum": [p.key for p in measured]}},
+        {"name": "from", "in": "query", "schema": day,
+         "description": "First day, inclusive (referrals are counted by their referral date). Default: twelve "
+                        "months before `to`."},
+        {"name": "to", "in": "query", "schema": day, "description": "Last day, inclusive. Default: today."},
+        {"name": "by", "in": "query", "schema": {"type": "string", "enum": breakdowns},
+         "description": "Break the figures down by group (each panel allows some of these)."},
+    ]
 
 
 def document(panels: dict) -> dict:
@@ -86,6 +117,13 @@ def document(panels: dict) -> dict:
                     "type": "object", "properties": {"meeting": MEETING,
                                                      "items": {"type": "array", "items": CASE_SUMMARY}}}}}},
                     **common}}},
+            "/api/v1/measures/{panel}": {"get": {
+                "operationId": "panelMeasures",
+                "summary": "A panel's outcome measures for a period: anonymised counts with small numbers suppressed",
+                "parameters": _measures_parameters(panels),
+                "responses": {"200": _json("Measures", "The measures (and each group's, with `by`)"),
+                              "422": _error("Unknown panel or breakdown, a date that is not a date, or from after "
+                                            "to"), **common}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document", "security": [],
                 "responses": {"200": {"description": "The OpenAPI 3.1 document",
@@ -94,6 +132,7 @@ def document(panels: dict) -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Referral": referral_schema(panels), "Event": EVENT, "ActionUpdate": ACTION_UPDATE,
-                        "CaseSummary": CASE_SUMMARY, "Error": ERROR},
+                        "CaseSummary": CASE_SUMMARY, "Error": ERROR,
+                        "Measures": MEASURES, "Figure": FIGURE},
         },
     }

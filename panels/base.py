@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from app.measures.definition import MeasureSet
 from workflows import Workflow
 
 
@@ -29,3 +30,5 @@ class Panel:
     case_template: str = ""
     #: States in which agencies add what their records hold (before the meeting).
     research_states: tuple[str, ...] = ()
+    #: The panel's outcome measures (app.measures).
+    measures: MeasureSet | None = None

@@ -52,7 +52,8 @@ from app.timeutil import today
 from panels.marac.workflow import MARAC
 from tests.conftest import referral_body
 
-OPERATIONS = ["createReferral", "getCase", "fireEvent", "updateAction", "listMeetings", "meetingAgenda", "openapi"]
+OPERATIONS = ["createReferral", "getCase", "fireEvent", "updateAction", "listMeetings", "meetingAgenda",
+              "panelMeasures", "openapi"]
 #: Fuzzing examples per operation, caller and generation mode. Hypothesis stops early where there are fewer
 #: distinct inputs (an operation without parameters), so this is about 290 requests per backend.
 EXAMPLES = {"coordinator": {"positive": 40, "negative": 10}, "practitioner": {"positive": 10, "negative": 4}}

@@ -1,6 +1,7 @@
 """MARAC: Multi-Agency Risk Assessment Conference for domestic abuse victims at high risk."""
 from panels.base import Panel
 from panels.marac import forms, schema, services, views
+from panels.marac.measures import MEASURES
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC, ON_AGENDA
 
@@ -16,4 +17,5 @@ PANEL = Panel(
     step_forms=forms.STEP_FORMS,
     case_template="panels/marac/_case.html",
     research_states=ON_AGENDA,
+    measures=MEASURES,
 )

@@ -18,3 +18,8 @@ def repeat_months() -> int:
 
 def actions_only_triage_allowed() -> bool:
     return current_app.config["MARAC_TRIAGE_MODEL"] == "actions_only_allowed"
+
+
+def adult_female_population() -> int | None:
+    value = current_app.config["MARAC_ADULT_FEMALE_POPULATION"]
+    return int(value) if value else None

@@ -1,13 +1,21 @@
-"""MARAC pages: the new referral form."""
+"""MARAC pages: the new referral form, and the SafeLives quarterly data return."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from datetime import date, timedelta
 
-from app.access import actor, policy
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from app.access import actor, coordinates, policy
 from app.cases import show_errors
 from app.casework import refer
+from app.exports import csv_download
 from app.extensions import db
-from panels.marac import dash, settings
+from app.measures.charts import display
+from app.measures.compute import answer
+from app.measures.periods import InvalidQuery, quarter
+from app.measures.views import WITHHELD
+from app.timeutil import today
+from panels.marac import dash, data_return, settings
 from panels.marac.forms import ReferralForm
 from workflows import Invalid
 
@@ -31,3 +39,38 @@ def new_referral():
             show_errors(form, exc.errors, ReferralForm.ALIASES)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("panels/marac/new.html", form=form, dash=dash), status
+
+
+def _may_make_return() -> None:
+    """Analysts, and the MARAC's coordinators; anyone else is told there is no such page."""
+    if not (actor().role == "analyst" or coordinates(actor(), "marac")):
+        abort(404)
+
+
+@bp.get("/return")
+@policy("measures")
+def data_return_page():
+    """List recent quarters with their SafeLives data return to download."""
+    _may_make_return()
+    quarters, q = [], quarter(quarter(today()).start - timedelta(days=1))
+    for _ in range(8):
+        quarters.append(q)
+        q = quarter(q.start - timedelta(days=1))
+    return render_template("panels/marac/data_return.html", quarters=quarters, current=quarter(today()))
+
+
+@bp.get("/return.csv")
+@policy("measures")
+def data_return_download():
+    """Download one quarter's SafeLives Marac data return as a spreadsheet."""
+    _may_make_return()
+    try:
+        period = quarter(date.fromisoformat(request.args.get("quarter", "")))
+        results = answer("marac", {"from": period.start.isoformat(), "to": period.end.isoformat(),
+                                   "by": "source_agency_kind"}, today())
+    except (ValueError, InvalidQuery):
+        abort(422, "Choose a quarter by a date in it, written as YYYY-MM-DD, for example 2026-04-01.")
+    response = csv_download("marac-data-return", data_return.HEADER,
+                            data_return.rows(results, lambda f: display(f, WITHHELD)))
+    db.session.commit()
+    return response
