@@ -10,7 +10,8 @@ from app.crypto import EncryptedField
 from app.extensions import db
 from app.models import Case, new_uid
 from app.timeutil import utcnow
-from panels.asb_case_review.threshold import Complaint
+from panels.asb_case_review import settings
+from panels.asb_case_review.threshold import Assessment, assess
 
 APPLICANT_KINDS = {"individual": "An individual", "business": "A business", "community_group": "A community group"}
 #: Grounds on which the bodies may decide the threshold is met although too few complaints qualify (s104).
@@ -52,8 +53,18 @@ class AsbApplication(Case):
     letters: Mapped[list[AsbLetter]] = relationship(order_by="AsbLetter.id", cascade="all, delete-orphan")
 
     @property
-    def complaint_facts(self) -> list[Complaint]:
-        return [Complaint(c.incident_on, c.reported_on, c.agency) for c in self.complaints]
+    def assessment(self) -> Assessment:
+        """The threshold as computed from the complaints, against this area's number today."""
+        return assess(self.complaints, self.referred_on, settings.qualifying_complaints())
+
+    @property
+    def applicant_kind_label(self) -> str:
+        return APPLICANT_KINDS.get(self.applicant_kind, self.applicant_kind)
+
+    @property
+    def discretion_ground_label(self) -> str | None:
+        """The ground of a threshold met on discretion, as a sentence fragment."""
+        return DISCRETION_GROUNDS.get(self.threshold_ground or "")
 
 
 class AsbComplaint(db.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from app.timeutil import add_months
 
@@ -15,8 +16,9 @@ REPORT_WITHIN_MONTHS = 1
 APPLY_WITHIN_MONTHS = 6
 
 
-@dataclass(frozen=True)
-class Complaint:
+class Complaint(Protocol):
+    """An earlier complaint (the panel's rows, or anything with these attributes)."""
+
     incident_on: date
     reported_on: date
     agency: str
