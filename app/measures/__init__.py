@@ -1,0 +1,1 @@
+"""Outcome measures: anonymised counts the partnership can trust."""
