@@ -29,16 +29,18 @@ What is withheld (`suppress`):
    withheld, neither as primary nor as secondary cells.
 
 How (c) is ensured: for each small quantity the module looks for a certificate, a change to withheld cells that
-keeps every published figure and every constraint and moves the quantity to 0 or to k: change it in its own row,
-and make up the difference in each column through the TOTAL (where withheld) or through other groups. While some
-small quantity has no certificate, the cheapest cells that give it one are withheld; the lines of rule (b) are
-mended as they go, until nothing changes (a fixpoint: cells are only ever added, so it ends).
+keeps every published figure and every constraint and moves the quantity to 0 or to k. It changes the quantity's
+own row (with whatever else in that row must follow) and makes up the difference in each column through the TOTAL
+(where withheld) or through other groups. The primary cells give most quantities one already; for each of the rest
+in turn, the cheapest cells that give it one are withheld, and the lines of rule (b) are mended after each, until
+every quantity is protected (a fixpoint: cells are only ever added, and a certificate stays one as they are).
 
-Impossible cases. When no choice of group cells gives a small quantity a certificate, because the cells it
-would need are exempt or in the TOTAL row, every non-exempt group cell of that quantity's column lines (its
-column, and for a complement its parent's column too) is withheld; if that still gives no certificate, every
-non-exempt group cell of its nesting tree is, which is the most the groups can do. What then remains to be worked
-out comes from published exempt cells or the published TOTAL row, and withholding group cells cannot hide it.
+Impossible cases. When no choice of cells gives a small quantity a certificate (the cells it would need are
+exempt, or in the TOTAL row, which is decided already), every non-exempt group cell of its column lines is
+withheld: its column, and for a complement its ancestor's column too. Unless bounds then prove that nothing
+withheld in the groups could hide it (it is pinned by published exempt or TOTAL cells), every non-exempt group
+cell of its nesting tree is withheld as well: the certificates looked for are not every possible one, and
+withholding the whole tree is the most the groups can do. A table without groups has no group cells to add.
 """
 from __future__ import annotations
 
@@ -226,10 +228,7 @@ def _check_nesting(grid: _Grid, labels: tuple[str, ...]) -> None:
 
 def _withhold(grid: _Grid, fixed_total: set[int] | None,
               skip: frozenset[Obligation]) -> tuple[list[list[bool]], list[Obligation]]:
-    """Decide the cells to withhold; with fixed_total, the TOTAL row's are given and only groups are chosen.
-
-    Returns the withheld grid and the small quantities no choice of cells could protect.
-    """
+    """The withheld grid and the small quantities nothing could protect; with fixed_total, only groups are chosen."""
     state = _Protection(grid, fixed_total)
     # Primary cells alone protect most quantities (the quick look finds those); the rest wait until they and the
     # mended lines are in place.
@@ -299,17 +298,15 @@ class _Protection:
         return found
 
     def protect(self, ob: Obligation) -> bool:
-        """Withhold the cheapest cells that give the quantity a certificate; False if no choice of cells can.
-
-        With none to be had, every non-exempt group cell of the quantity's column lines is withheld (the rule for
-        impossible cases). If bounds do not prove that nothing more could help, the certificates here may just
-        have missed a way, so the rest of its nesting tree is withheld too: the most the groups can do.
-        """
+        """Withhold the cheapest cells that give the quantity a certificate; False if no choice of cells can."""
         change = self.cheapest(ob)
         if change is not None:
             for r, c in change:
                 self.hide(r, c)
             return True
+        # The rule for impossible cases: every non-exempt group cell of the quantity's column lines. Unless bounds
+        # prove nothing more could help, the certificates looked for may just have missed a way: the rest of its
+        # nesting tree too, the most the groups can do.
         r, c, a = ob
         self._hide_groups((c,) if a < 0 else (c, a))
         if not _stays_small(self, ob):
@@ -328,10 +325,8 @@ class _Protection:
         return _simple_certificate(self, ob) or any(_moves_out(self.grid, ob, c) for c in self.found.get(ob[0], ()))
 
     def cheapest(self, ob: Obligation) -> Change | None:
-        """The certificate that withholds least (often nothing more); None when there is none.
-
-        It is remembered for the other quantities of its row: it stays valid, as cells are only ever added.
-        """
+        """The certificate that withholds least (often nothing more), remembered for its row; None if there is none."""
+        # A certificate stays one as cells are added, and often serves the row's other quantities too.
         change = self._search(ob, free_only=True) or self._search(ob, free_only=False)
         if change is not None:
             self.found.setdefault(ob[0], []).append(change)
@@ -346,12 +341,14 @@ class _Protection:
 
         if a0 >= 0 and not (usable(r0, c0) or usable(r0, a0)):
             return None  # every way to move a complement moves its child or its ancestor
+        shifts: Iterable[dict[int, int]] = (shift for shift in _shifts(self.grid, ob)
+                                            if all(usable(r0, c) for c in shift))
+        if not free_only:  # cheapest own row first: the others need not be tried once they cost more than the best
+            shifts = sorted(shifts, key=lambda shift: self._cost((r0, c) for c in shift))
         best, best_cost = None, None
-        for shift in _shifts(self.grid, ob):
-            if not all(usable(r0, c) for c in shift):
-                continue
+        for shift in shifts:
             if best_cost is not None and self._cost((r0, c) for c in shift) >= best_cost:
-                continue  # its own row already withholds as much as the best so far
+                break  # its own row already withholds as much as the best so far
             for change in _balanced(self, r0, shift, usable, free_only):
                 cost = self._cost(change)
                 if cost == (0, 0, 0):
@@ -361,8 +358,9 @@ class _Protection:
         return best
 
     def partners(self, r0: int, shift: dict[int, int], free_only: bool) -> list[int]:
-        """The other groups that could take part in a shift, cheapest first: withheld (in all the shift's columns,
-        then in its main column), then by the main column's count, smallest non-zero first."""
+        """The other groups that could take part in a shift, those that would withhold least first."""
+        # Withheld in all the shift's columns, then in its main column; then by the main column's count, smallest
+        # non-zero first (a zero last: withholding it rarely protects anything).
         if free_only:
             return sorted(set().union(*(self.hidden_groups[c] for c in shift)) - {r0})
         c = max(shift, key=lambda col: (abs(shift[col]), -col))
@@ -393,10 +391,8 @@ class _Protection:
                     self._mend_complement(c, a)
 
     def _mend_column(self, c: int) -> None:
-        """A column's withheld groups add up to TOTAL minus the published ones: a small sum needs one more cell.
-
-        Published non-exempt counts are 0 or at least k, so the smallest non-zero one is always enough.
-        """
+        """A column's withheld groups add up to TOTAL minus the published ones: a small sum needs one more cell."""
+        # Published non-exempt counts are 0 or at least k, so the smallest non-zero one is always enough.
         if self.grid.small(self.withheld_sum[c], c):
             x = self.grid.x
             shown = [(x[r][c], r) for r in self.grid.cheapest_first[c] if not self.hidden[r][c] and x[r][c]]
@@ -404,10 +400,8 @@ class _Protection:
                 self.hide(shown[0][1], c)
 
     def _mend_complement(self, c: int, a: int) -> None:
-        """TOTAL's complement minus those worked out row by row is the sum of the rest: a small sum needs a row more.
-
-        The row to add is the one whose cheapest cell (smallest non-zero count) brings the sum to k, if any does.
-        """
+        """TOTAL's complement minus those worked out row by row is the sum of the rest: a small sum needs a row more."""
+        # The row to add: one whose cheapest cell (smallest non-zero count) brings the sum to k, if any does.
         rest = self.unknown_gap[c, a]
         if not self.grid.small(rest, c):
             return
@@ -424,11 +418,10 @@ class _Protection:
 
 
 def _stays_small(state: _Protection, ob: Obligation) -> bool:
-    """True when bounds prove the quantity small whatever else is withheld in the groups (rows stay as published).
-
-    Each count's bounds narrow through its column's sum, its row's nesting and the complements' sums until nothing
-    changes; the bounds always hold, so a quantity they hold within 1..k-1 cannot be protected.
-    """
+    """True when bounds prove the quantity small, however many more group cells were withheld."""
+    # Each count's bounds narrow through its column's sum, its row's nesting and the complements' sums until nothing
+    # changes. The bounds hold in every table consistent with what is published, so a quantity they keep within
+    # 1..k-1 cannot be protected.
     grid = state.grid
     r0, c0, a0 = ob
     tree = grid.tree[c0]
@@ -586,10 +579,8 @@ def _complement_pins(grid: _Grid, line: list[int], c: int, a: int) -> Iterator[d
 
 
 def _settle(grid: _Grid, line: list[int], pins: dict[int, int]) -> dict[int, int] | None:
-    """The smallest change to a row that gives the pinned columns their values (None if they contradict).
-
-    A pinned value raises the ancestors below it and cuts the descendants above it; nothing else moves.
-    """
+    """The smallest change to a row that gives the pinned columns their values (None if they contradict)."""
+    # A pinned value raises the ancestors below it and cuts the descendants above it; nothing else needs to move.
     new: dict[int, int] = {}
     for c, value in pins.items():
         if value < 0:
@@ -612,11 +603,9 @@ def _settle(grid: _Grid, line: list[int], pins: dict[int, int]) -> dict[int, int
 
 
 def _balanced(state: _Protection, r0: int, shift: dict[int, int], usable, free_only: bool) -> Iterator[Change]:
-    """Ways to make up a row's shift in each column so that every column still adds up to its TOTAL.
-
-    A group's shift is made up by the TOTAL (where withheld; it moves the same way) or by other groups (the other
-    way); a shift of the TOTAL row by groups moving the same way.
-    """
+    """Ways to make up a row's shift in each column so that every column still adds up to its TOTAL."""
+    # A group's shift is made up by the TOTAL (where withheld: it moves the same way) or by other groups (the other
+    # way); a shift of the TOTAL row, by groups moving the same way.
     grid = state.grid
     if not grid.groups:
         yield {(r0, c): d for c, d in shift.items()}
@@ -638,10 +627,8 @@ def _balanced(state: _Protection, r0: int, shift: dict[int, int], usable, free_o
 
 
 def _spread(grid: _Grid, r0: int, shift: dict[int, int], partners: list[tuple[int, int]], usable) -> Change | None:
-    """Share the shift out among partners (row, direction) in order; None if they cannot take it all.
-
-    Whole layers first (cases moving with their ancestors and descendants); what is left, column by column.
-    """
+    """Share the shift out among partners (row, direction) in order; None if they cannot take it all."""
+    # Whole layers first (cases moving with their ancestors and descendants); what is left, column by column.
     taken: dict[int, dict[int, int]] = {}
     pieces = _layers(shift)
     for by_column in (False, True):
