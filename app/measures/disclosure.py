@@ -45,6 +45,7 @@ withholding the whole tree is the most the groups can do. A table without groups
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -254,6 +255,8 @@ class _Protection:
         self.group_room = [[0, 0] for _ in grid.columns]
         self.dirty = set(range(len(grid.columns)))  # columns whose lines may need mending
         self.found: dict[int, list[Change]] = {}  # per row, certificates found so far: often one serves several
+        self.bounds: dict[int, tuple[dict, dict]] = {}  # per nesting tree (its root), once needed: see _bounds
+        self.pinned: set[tuple[int, int]] = set()  # cells the bounds show no consistent table can change
         # The lines' withheld parts: per column, its withheld groups' sum; per pair, the complements of the groups
         # where the child or the ancestor is withheld (TOTAL's complement less those worked out row by row).
         self.withheld_sum = [0] * len(grid.columns)
@@ -299,17 +302,21 @@ class _Protection:
 
     def protect(self, ob: Obligation) -> bool:
         """Withhold the cheapest cells that give the quantity a certificate; False if no choice of cells can."""
-        change = self.cheapest(ob)
+        r, c, a = ob
+        root = self.grid.tree[c][0]
+        if root not in self.bounds and any(self.grid.exempt[s] for s in self.grid.tree[c]):
+            _bounds(self, root)  # exempt cells pin others down: knowing which saves searching in vain
+        known_pinned = root in self.bounds and _stays_small(self, ob)
+        change = None if known_pinned else self.cheapest(ob)
         if change is not None:
-            for r, c in change:
-                self.hide(r, c)
+            for cell in change:
+                self.hide(*cell)
             return True
         # The rule for impossible cases: every non-exempt group cell of the quantity's column lines. Unless bounds
         # prove nothing more could help, the certificates looked for may just have missed a way: the rest of its
         # nesting tree too, the most the groups can do.
-        r, c, a = ob
         self._hide_groups((c,) if a < 0 else (c, a))
-        if not _stays_small(self, ob):
+        if not (known_pinned or _stays_small(self, ob)):
             self._hide_groups(self.grid.tree[c])
         return False
 
@@ -337,7 +344,7 @@ class _Protection:
         r0, c0, a0 = ob
 
         def usable(r: int, c: int) -> bool:
-            return self.hidden[r][c] or (not free_only and self.may_hide(r, c))
+            return (self.hidden[r][c] or (not free_only and self.may_hide(r, c))) and (r, c) not in self.pinned
 
         if a0 >= 0 and not (usable(r0, c0) or usable(r0, a0)):
             return None  # every way to move a complement moves its child or its ancestor
@@ -418,58 +425,84 @@ class _Protection:
 
 
 def _stays_small(state: _Protection, ob: Obligation) -> bool:
-    """True when bounds prove the quantity small, however many more group cells were withheld."""
-    # Each count's bounds narrow through its column's sum, its row's nesting and the complements' sums until nothing
-    # changes. The bounds hold in every table consistent with what is published, so a quantity they keep within
-    # 1..k-1 cannot be protected.
+    """True when bounds prove the quantity small, however many more cells were withheld."""
     grid = state.grid
     r0, c0, a0 = ob
-    tree = grid.tree[c0]
-    rows = range(len(grid.x))
-    lo: dict[tuple, float] = {}
-    hi: dict[tuple, float] = {}
-    for r in rows:
-        for s in tree:
-            open_ = state.hidden[r][s] or (r < grid.groups and state.may_hide(r, s))
-            lo[r, s], hi[r, s] = (0, math.inf) if open_ else (grid.x[r][s], grid.x[r][s])
-            if grid.parent[s] >= 0:
-                lo[r, "gap", s], hi[r, "gap", s] = 0, math.inf
-    sums = []  # (whole, parts): whole = sum of parts
-    for s in tree:
-        if grid.groups:
-            sums.append(((grid.total, s), [(r, s) for r in range(grid.groups)]))
-        if grid.parent[s] >= 0:
-            if grid.groups:
-                sums.append(((grid.total, "gap", s), [(r, "gap", s) for r in range(grid.groups)]))
-            sums.extend(((r, grid.parent[s]), [(r, s), (r, "gap", s)]) for r in rows)
-    for _ in range(4 * len(tree) + 8):
-        if not any([_narrow(lo, hi, whole, parts) for whole, parts in sums]):
-            break
+    lo, hi = _bounds(state, grid.tree[c0][0])
     if a0 < 0:
         low, high = lo[r0, c0], hi[r0, c0]
-    else:
+    else:  # the complement is the sum of the gaps along the path from the child up to the ancestor
         path = (c0, *grid.ancestors[c0][:grid.ancestors[c0].index(a0)])
         low, high = sum(lo[r0, "gap", s] for s in path), sum(hi[r0, "gap", s] for s in path)
     return low >= 1 and high < grid.k[c0]
 
 
-def _narrow(lo: dict, hi: dict, whole: tuple, parts: list[tuple]) -> bool:
-    """Narrow the bounds of whole = sum(parts) and of its parts; True if any changed."""
+def _bounds(state: _Protection, root: int) -> tuple[dict, dict]:
+    """Lower and upper bounds of every count and gap of a nesting tree, with every cell withheld that may be."""
+    # The bounds narrow through each column's sum, each row's nesting (parent = child + gap) and each gap column's
+    # sum until nothing changes. They hold in every table consistent with what must be published (exempt cells,
+    # the TOTAL row as decided), so a quantity they keep within 1..k-1 cannot be protected. They depend on nothing
+    # else withheld, so one reckoning serves the whole tree.
+    if root in state.bounds:
+        return state.bounds[root]
+    grid = state.grid
+    tree, rows, groups = grid.tree[root], range(len(grid.x)), range(grid.groups)
+    lo: dict[tuple, float] = {}
+    hi: dict[tuple, float] = {}
+    sums: list[tuple[tuple, list[tuple]]] = []  # (whole, parts): whole = sum of parts
+    for s in tree:
+        for r in rows:
+            free = state.hidden[r][s] or state.may_hide(r, s)
+            lo[r, s], hi[r, s] = (0, math.inf) if free else (grid.x[r][s], grid.x[r][s])
+        if grid.groups:
+            sums.append(((grid.total, s), [(r, s) for r in groups]))
+        if grid.parent[s] >= 0:
+            for r in rows:
+                lo[r, "gap", s], hi[r, "gap", s] = 0, math.inf
+                sums.append(((r, grid.parent[s]), [(r, s), (r, "gap", s)]))
+            if grid.groups:
+                sums.append(((grid.total, "gap", s), [(r, "gap", s) for r in groups]))
+    holding: dict[tuple, list[int]] = {}
+    for i, (whole, parts) in enumerate(sums):
+        for key in (whole, *parts):
+            holding.setdefault(key, []).append(i)
+    queue, queued = deque(range(len(sums))), set(range(len(sums)))
+    budget = 40 * len(sums)  # bounds can creep by ones; stopping early leaves them wider, still true
+    while queue and budget:
+        budget -= 1
+        i = queue.popleft()
+        queued.discard(i)
+        for key in _narrow(lo, hi, *sums[i]):
+            for j in holding[key]:
+                if j not in queued:
+                    queued.add(j)
+                    queue.append(j)
+    state.bounds[root] = lo, hi
+    state.pinned.update((r, s) for r in rows for s in tree if lo[r, s] == hi[r, s])
+    return lo, hi
+
+
+def _narrow(lo: dict, hi: dict, whole: tuple, parts: list[tuple]) -> list[tuple]:
+    """Narrow the bounds of whole = sum(parts) and of its parts; the keys whose bounds changed."""
     lows, highs = [lo[p] for p in parts], [hi[p] for p in parts]
     low_sum, unbounded = sum(lows), highs.count(math.inf)
     finite_sum = sum(h for h in highs if h != math.inf)
-    changed = False
+    changed = []
     if low_sum > lo[whole]:
-        lo[whole], changed = low_sum, True
+        lo[whole] = low_sum
+        changed.append(whole)
     if not unbounded and finite_sum < hi[whole]:
-        hi[whole], changed = finite_sum, True
+        hi[whole] = finite_sum
+        changed.append(whole)
     for p, low, high in zip(parts, lows, highs, strict=True):
         if hi[whole] - (low_sum - low) < hi[p]:
-            hi[p], changed = hi[whole] - (low_sum - low), True
+            hi[p] = hi[whole] - (low_sum - low)
+            changed.append(p)
         if unbounded == (high == math.inf):  # every other part is bounded
             floor = lo[whole] - (finite_sum - (0 if high == math.inf else high))
             if floor > lo[p]:
-                lo[p], changed = floor, True
+                lo[p] = floor
+                changed.append(p)
     return changed
 
 
@@ -618,12 +651,15 @@ def _balanced(state: _Protection, r0: int, shift: dict[int, int], usable, free_o
         yield change
     if free_only or (change is not None and len({r for r, c in change if not state.hidden[r][c]} - {r0}) < 2):
         return
-    # Spreading drew in several groups (or none could): one alone, a little dearer per cell, may do.
+    # Spreading drew in several groups (or none could: what some took in part blocked the rest): one alone, a
+    # little dearer per cell, may do. It must at least take the widest layer whole.
+    unit, count = _layers(shift)[0]
     for j in groups:
-        change = _spread(grid, r0, shift, [*head, (j, sign)], usable)
-        if change is not None:
-            yield change
-            return
+        if all(usable(j, c) for c in unit) and _most_copies(grid, grid.x[j], {}, unit, sign, count) == count:
+            change = _spread(grid, r0, shift, [*head, (j, sign)], usable)
+            if change is not None:
+                yield change
+                return
 
 
 def _spread(grid: _Grid, r0: int, shift: dict[int, int], partners: list[tuple[int, int]], usable) -> Change | None:
@@ -642,6 +678,7 @@ def _spread(grid: _Grid, r0: int, shift: dict[int, int], partners: list[tuple[in
                 continue
             moves = taken.setdefault(row, {})
             for _ in range(2 if len(pieces) > 1 else 1):  # a second round: one move can make room for another
+                took = False
                 for i, (unit, count) in enumerate(pieces):
                     if count and unit.keys() <= open_:
                         copies = _most_copies(grid, grid.x[row], moves, unit, sign, count)
@@ -649,6 +686,9 @@ def _spread(grid: _Grid, r0: int, shift: dict[int, int], partners: list[tuple[in
                             for c, step in unit.items():
                                 moves[c] = moves.get(c, 0) + sign * step * copies
                             pieces[i] = (unit, count - copies)
+                            took = True
+                if not took:
+                    break
             if not any(count for _, count in pieces):
                 change = {(r0, c): d for c, d in shift.items()}
                 change.update(((r, c), d) for r, moves in taken.items() for c, d in moves.items())
@@ -686,14 +726,12 @@ def _most_copies(grid: _Grid, line: list[int], taken: dict[int, int], unit: dict
     for c, step in unit.items():
         move = sign * step
         if move < 0:
-            most = min(most, value(c))
+            most = min(most, value(c), *(value(c) - value(g) for g in grid.children[c] if g not in unit))
         p = grid.parent[c]
         if p >= 0:
             closing = move - sign * unit.get(p, 0)  # how fast the gap to the parent closes per copy
             if closing > 0:
                 most = min(most, (value(p) - value(c)) // closing)
-        if move < 0:
-            for g in grid.children[c]:
-                if g not in unit:
-                    most = min(most, value(c) - value(g))
-    return max(most, 0)
+        if most <= 0:
+            return 0
+    return most
