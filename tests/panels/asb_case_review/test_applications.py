@@ -226,3 +226,35 @@ def test_letters_are_kept_with_the_case_and_printable(app, api, people):
     assert sign_in(app, people["marac_chair"]).get(
         f"/asb-case-review/cases/{case.id}/letters/{letter.id}").status_code == 404
     assert browser.get(f"/asb-case-review/cases/{case.id}/letters/{letter.id + 1}").status_code == 404
+
+
+def test_a_coordinator_takes_an_application_to_closure_through_the_pages(app, api, people):
+    chair = people["chair"]
+    case = _new(api, people)
+    meeting = _meeting(chair, TODAY)
+    browser = sign_in(app, chair)
+
+    def take(trigger: str, fields: dict | None = None, expect: str | None = None):
+        path = f"/cases/{case.id}/steps/{trigger}"
+        response = submit(browser, path, fields or {})
+        assert response.status_code == 302, (trigger, response.get_data(as_text=True)[:3000])
+        _db.session.expire_all()
+        if expect:
+            assert _db.session.get(AsbApplication, case.id).state == expect
+
+    take("acknowledge", expect="acknowledged")
+    take("gather", expect="gathering")
+    refused = submit(browser, f"/cases/{case.id}/steps/decide_met", {})
+    assert refused.status_code == 422 and "Give the reason for this decision" in refused.get_data(as_text=True)
+    take("decide_met", {"reason": "Three complaints qualify."}, "threshold_met")
+    take("list", {"meeting_id": str(meeting.id)}, "listed")
+    take("review", {"applicant_attended": "yes", "applicant_views": "Please make it stop."}, "reviewed")
+    take("agree_outcome", {"actions_0_owner_agency": "COUNCIL", "actions_0_text": "serve a warning",
+                           "actions_0_due_on": gov_date(TODAY + timedelta(days=14))}, "outcome_agreed")
+    take("notify", expect="monitoring")
+    page = browser.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Outcome of the case review" in page and "Please make it stop." in page
+    action = _db.session.get(AsbApplication, case.id).actions[0]
+    assert submit(browser, f"/cases/{case.id}/actions/{action.id}", {"status": "complete"},
+                  form_path=f"/cases/{case.id}/actions/{action.id}").status_code == 302
+    take("close", expect="closed")
