@@ -7,10 +7,7 @@ from wtforms.validators import InputRequired
 
 from app.cases import StepForm
 from app.forms import (
-    DataRequired,
-    DateField,
     FlaskForm,
-    GovDateInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -19,7 +16,7 @@ from app.forms import (
     StringField,
     SubmitField,
     TextAreaField,
-    not_in_future,
+    past_date_field,
 )
 from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
 from panels.meeting_forms import ActionsForm, ListForm
@@ -28,14 +25,8 @@ COMPLAINT_ROWS = 6
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
-def _date_field(label: str, *, required: bool):
-    checks = [DataRequired(f"Enter {label.lower()} as day, month and year")] if required else [Optional()]
-    return DateField(label, widget=GovDateInput(), format="%d %m %Y", description="For example, 27 3 2026",
-                     validators=[*checks, not_in_future])
-
-
 class ApplicationForm(FlaskForm):
-    referred_on = _date_field("Date of the application", required=True)
+    referred_on = past_date_field("Date of the application", required=True)
     applicant_kind = RadioField("Who is affected by the behaviour?", widget=GovRadioInput(), choices=APPLICANT_KINDS,
                                 validators=[InputRequired("Choose who is affected by the behaviour")])
     on_behalf = RadioField("Is someone applying on the victim's behalf?", widget=GovRadioInput(), choices=YES_NO,
@@ -47,7 +38,7 @@ class ApplicationForm(FlaskForm):
                                   validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
     victim_surname = StringField("Last name", widget=GovTextInput(),
                                  validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
-    victim_date_of_birth = _date_field("Date of birth", required=True)
+    victim_date_of_birth = past_date_field("Date of birth", required=True)
     victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
     neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
     submit = SubmitField("Submit application", widget=GovSubmitInput())
@@ -98,10 +89,10 @@ class ApplicationForm(FlaskForm):
 
 
 for _i in range(COMPLAINT_ROWS):
-    setattr(ApplicationForm, f"complaints_{_i}_incident_on", _date_field(f"Complaint {_i + 1}: date of the behaviour",
-                                                                         required=False))
-    setattr(ApplicationForm, f"complaints_{_i}_reported_on", _date_field(f"Complaint {_i + 1}: date reported",
-                                                                         required=False))
+    setattr(ApplicationForm, f"complaints_{_i}_incident_on",
+            past_date_field(f"Complaint {_i + 1}: date of the behaviour", required=False))
+    setattr(ApplicationForm, f"complaints_{_i}_reported_on",
+            past_date_field(f"Complaint {_i + 1}: date reported", required=False))
     setattr(ApplicationForm, f"complaints_{_i}_agency",
             StringField(f"Complaint {_i + 1}: agency it was reported to", widget=GovTextInput(),
                         validators=[Optional(), Length(max=120)]))

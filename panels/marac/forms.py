@@ -6,10 +6,7 @@ from wtforms import IntegerField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 
 from app.forms import (
-    DataRequired,
-    DateField,
     FlaskForm,
-    GovDateInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -18,7 +15,7 @@ from app.forms import (
     StringField,
     SubmitField,
     TextAreaField,
-    not_in_future,
+    past_date_field,
 )
 from panels.marac import dash
 from panels.marac.models import ROUTES
@@ -27,26 +24,20 @@ from panels.meeting_forms import ActionsForm, ListForm
 NAME = [InputRequired(), Length(max=100)]
 
 
-def _date_field(label: str, *, required: bool, hint: str = "For example, 27 3 2026"):
-    checks = [DataRequired(f"Enter {label.lower()} as day, month and year")] if required else [Optional()]
-    return DateField(label, widget=GovDateInput(), format="%d %m %Y", description=hint,
-                     validators=[*checks, not_in_future])
-
-
 class ReferralForm(FlaskForm):
-    referred_on = _date_field("Date of referral", required=True)
+    referred_on = past_date_field("Date of referral", required=True)
     victim_forename = StringField("First name", widget=GovTextInput(),
                                   validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
     victim_surname = StringField("Last name", widget=GovTextInput(),
                                  validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
-    victim_date_of_birth = _date_field("Date of birth", required=True)
+    victim_date_of_birth = past_date_field("Date of birth", required=True)
     victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
     safe_contact = TextAreaField("Safe contact details", widget=GovTextArea(),
                                  description="How and when the victim can be contacted safely",
                                  validators=[Optional(), Length(max=500)])
     perpetrator_forename = StringField("First name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
     perpetrator_surname = StringField("Last name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
-    perpetrator_date_of_birth = _date_field("Date of birth (if known)", required=False)
+    perpetrator_date_of_birth = past_date_field("Date of birth (if known)", required=False)
     children_in_household = IntegerField("Number of children in the household", widget=GovTextInput(), default=0,
                                          validators=[InputRequired("Enter the number of children (0 if none)"),
                                                      NumberRange(0, 30, "Enter a number from 0 to 30")])
