@@ -118,7 +118,7 @@ def _register_assets(app: Flask) -> None:
 
     @app.context_processor
     def inject_user():
-        return {"actor": g.get("actor")}
+        return {"actor": g.get("actor"), "panels": app.extensions["panels"]}
 
     app.add_template_filter(long_date)
 

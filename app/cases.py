@@ -36,8 +36,9 @@ from app.forms import (
 )
 from app.models import NEWEST_FIRST, Case
 from app.search import SearchForm, by_person, by_reference
+from app.timeutil import today
 from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
-from workflows.deadlines import open_for
+from workflows.deadlines import open_for, overdue
 
 bp = Blueprint("cases", __name__)
 
@@ -104,7 +105,7 @@ def index():
     cases = [loaded[i] for i in ids]
     audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
     response = render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
-                               panels=current_app.extensions["panels"], search_form=_search_form())
+                               search_form=_search_form(), overdue=overdue(ids, today()))
     db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
     return response
 

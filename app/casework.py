@@ -13,7 +13,8 @@ from app.timeutil import today, utcnow
 from workflows import Context, Invalid, available_steps, fire, history
 
 
-def _not_future(value: str | None, field: str, today: date) -> dict[str, str]:
+def not_future(value: str | None, field: str, today: date) -> dict[str, str]:
+    """An error for the field if the ISO date is after today."""
     return {field: "must be today or in the past"} if value and date.fromisoformat(value) > today else {}
 
 
@@ -24,10 +25,10 @@ def refer(panels: dict, body, user, now: datetime | None = None):
         raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
     errors = field_errors(referral_schema(panels), body)
     if not errors:
-        errors.update(_not_future(body["referred_on"], "referred_on", today(now)))
-        errors.update(_not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))
-        perpetrator = body["details"].get("perpetrator") or {}
-        errors.update(_not_future(perpetrator.get("date_of_birth"), "details.perpetrator.date_of_birth", today(now)))
+        errors.update(not_future(body["referred_on"], "referred_on", today(now)))
+        errors.update(not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))
+        errors.update(panels[body["panel"]].check_details(body["details"], date.fromisoformat(body["referred_on"]),
+                                                          today(now)))
     if errors:
         raise Invalid(errors)
     case = panels[body["panel"]].intake(body, user, now)

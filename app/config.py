@@ -62,6 +62,13 @@ DEFAULTS: dict[str, object] = {
     "MARAC_ESCALATION_INCIDENTS": 3,
     "MARAC_REPEAT_MONTHS": 12,
     "MARAC_TRIAGE_MODEL": "full_marac",  # full_marac | actions_only_allowed
+    # ASB case review local rules (reference/domain-workflows.md section 2): the threshold and the timescales.
+    "ASB_QUALIFYING_COMPLAINTS": 3,
+    "ASB_ACKNOWLEDGE_WORKING_DAYS": 5,
+    "ASB_DECISION_WORKING_DAYS": 10,
+    "ASB_REVIEW_MEETING_DAYS": 28,
+    "ASB_OUTCOME_WORKING_DAYS": 7,
+    "ASB_ESCALATION_DAYS": 21,
     # Women aged 16 and over living in the area (ONS mid-year estimate), for cases per 10,000; None leaves it out.
     "MARAC_ADULT_FEMALE_POPULATION": None,
 }

@@ -42,6 +42,8 @@ USERS = [
     ("coordinator", "COUNCIL", "coordinator", ("marac",)),
     ("member.health", "HEALTH", "panel_member", ("marac",)),
     ("member.housing", "HOUSING", "panel_member", ("marac",)),
+    ("asb.officer", "COUNCIL", "practitioner", ()),
+    ("asb.coordinator", "COUNCIL", "coordinator", ("asb_case_review",)),
     ("analyst", "COUNCIL", "analyst", ()),
     ("admin", "COUNCIL", "admin", ()),
 ]
@@ -155,6 +157,7 @@ def load(seed: int = 2026) -> None:
     step(case, "accept", 9)
     step(case, "transfer", 8, reason="Victim moved to another area; referred to that area's MARAC.")
     _history(new_case, step, actions, coordinator, rng, today, at)
+    _asb_case_reviews(fake, rng, people["asb.officer"], people["asb.coordinator"], now, today, at)
     # closed over 12 months ago: the sweep expires its repeat flag
     case = new_case(420)
     step(case, "accept", 418)
@@ -191,6 +194,95 @@ def _history(new_case, step, actions, coordinator, rng: random.Random, today, at
             step(case, "hear", -day, data={"actions": actions(day, rng.randint(1, 2))})
             _complete_actions(case, today + timedelta(days=day + 21))
             step(case, "close", -day - 28)
+
+
+ASB_AGENCIES = ("Northshire Police", "Northshire Council ASB team", "Northshire Homes")
+ASB_ACTIONS = ("visit the neighbours with a housing officer and agree a noise diary",
+               "serve a community protection warning", "fund target hardening for the applicant's home",
+               "refer both households to community mediation")
+
+
+def _asb_case_reviews(fake: Faker, rng: random.Random, officer, chair, now, today, at) -> None:
+    """ASB case review applications in every state, and a year of them closed, for the panel and its figures."""
+    panels = current_app.extensions["panels"]
+    meeting = create_meeting("asb_case_review", at(-6, 14), at(-9, 17), 120, "Town Hall, Committee Room 1", chair)
+    coming = create_meeting("asb_case_review", at(12, 14), at(9, 17), 120, "Online (link sent with the agenda)",
+                            chair)
+    db.session.flush()
+
+    def apply(days_ago: int, complaints: int = 3):
+        applied = today - timedelta(days=days_ago)
+        reports = []
+        for _ in range(complaints):
+            reported = applied - timedelta(days=rng.randint(5, 150))
+            reports.append({"incident_on": (reported - timedelta(days=rng.randint(0, 20))).isoformat(),
+                            "reported_on": reported.isoformat(), "agency": rng.choice(ASB_AGENCIES),
+                            "reference": f"ASB/{rng.randint(10000, 99999)}"})
+        body = {"panel": "asb_case_review", "referred_on": applied.isoformat(),
+                "subject": {"forename": fake.first_name(), "surname": fake.last_name(),
+                            "date_of_birth": fake.date_of_birth(minimum_age=25, maximum_age=85).isoformat(),
+                            "address": fake.address().replace("\n", ", ")},
+                "details": {"applicant": {"kind": rng.choice(("individual", "individual", "business")),
+                                          "on_behalf": False, "consent_recorded": False},
+                            "complaints": reports, "neighbourhood": rng.choice(NEIGHBOURHOODS)}}
+        return refer(panels, body, officer, now)
+
+    def go(case, *moves):
+        for trigger, days_ago, extra in moves:
+            take_step(chair, case, trigger, version=None, occurred_on=today - timedelta(days=days_ago), **extra)
+
+    met = {"reason": "The qualifying complaints meet the threshold."}
+
+    def to_review(case, applied: int, meeting_id: int, held: int | None):
+        go(case, ("acknowledge", applied - 2, {}), ("gather", applied - 2, {}), ("decide_met", applied - 8, met),
+           ("list", applied - 9, {"data": {"meeting_id": meeting_id}}))
+        if held is not None:
+            go(case, ("review", held, {"data": {"applicant_attended": rng.random() < 0.5,
+                                                "applicant_views": fake.sentence(nb_words=14)}}))
+
+    def outcome(case, held: int, with_actions: bool = True):
+        actions = [{"owner_agency": rng.choice(("COUNCIL", "POLICE", "HOUSING")), "text": rng.choice(ASB_ACTIONS),
+                    "due_on": (today - timedelta(days=held) + timedelta(days=42)).isoformat()}] if with_actions else []
+        go(case, ("agree_outcome", held, {"data": {"actions": actions}}))
+
+    apply(1)  # received
+    go(apply(4), ("acknowledge", 2, {}))  # acknowledged
+    go(apply(9), ("acknowledge", 7, {}), ("gather", 7, {}))  # gathering
+    go(apply(12), ("acknowledge", 10, {}), ("gather", 10, {}), ("decide_met", 3, met))  # threshold met
+    not_met = {"reason": "Only one complaint was made within a month of the behaviour. Signposted to community "
+                         "mediation and ASB Help."}
+    go(apply(20, complaints=1), ("acknowledge", 18, {}), ("gather", 18, {}), ("decide_not_met", 11, not_met))
+    go(apply(26, complaints=1), ("acknowledge", 24, {}), ("gather", 24, {}), ("decide_not_met", 16, not_met),
+       ("request_decision_review", 8, {"reason": "The applicant says two more reports were made to the police."}))
+    to_review(apply(22), 22, coming.id, None)  # listed on the coming meeting
+    to_review(apply(24), 24, meeting.id, 6)  # reviewed at the past meeting
+    case = apply(25)
+    to_review(case, 25, meeting.id, 6)
+    outcome(case, 6)  # outcome agreed
+    for escalate in (False, True):
+        case = apply(27)
+        to_review(case, 27, meeting.id, 6)
+        outcome(case, 6)
+        go(case, ("notify", 4, {}))  # monitoring
+        if escalate:
+            go(case, ("escalate", 1, {"reason": "The applicant feels the warning will not stop the noise."}))
+    # a year of applications, each reviewed at its month's meeting and closed (some refused at the threshold)
+    for months_ago in range(13, 1, -1):
+        day = -30 * months_ago
+        monthly = create_meeting("asb_case_review", at(day, 14), at(day - 3, 17), 120, "Town Hall", chair)
+        db.session.flush()
+        applied = -day + 25
+        case = apply(applied, complaints=rng.choice((1, 3, 4)))
+        go(case, ("acknowledge", applied - 2, {}), ("gather", applied - 3, {}))
+        if case.qualifying_complaints < 3:
+            go(case, ("decide_not_met", applied - 9, not_met), ("close_not_met", applied - 40, {}))
+            continue
+        go(case, ("decide_met", applied - 9, met), ("list", applied - 10, {"data": {"meeting_id": monthly.id}}),
+           ("review", -day, {"data": {"applicant_attended": True}}))
+        outcome(case, -day, with_actions=rng.random() < 0.7)
+        go(case, ("notify", -day - 4, {}))
+        _complete_actions(case, today + timedelta(days=day + 30))
+        go(case, ("close", -day - 45, {}))
 
 
 def _complete_actions(case, on) -> None:

@@ -22,7 +22,7 @@ NUL_MESSAGE = "Remove the NUL character from this answer"
 __all__ = ["NUL_MESSAGE", "DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput",
            "GovSelect", "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional",
            "PasswordField", "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError",
-           "not_in_future"]
+           "not_in_future", "past_date_field"]
 
 
 class FlaskForm(_FlaskForm):
@@ -45,6 +45,13 @@ class GovDateInput(_GovDateInput):
             # The upstream widget unpacks exactly (day, month, year) and would raise: show blank boxes instead.
             field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
         return super().map_gov_params(field, **kwargs)
+
+
+def past_date_field(label: str, *, required: bool, hint: str = "For example, 27 3 2026") -> DateField:
+    """A GOV.UK date input (day, month, year) for a day that has happened: today or before."""
+    checks = [DataRequired(f"Enter {label.lower()} as day, month and year")] if required else [Optional()]
+    return DateField(label, widget=GovDateInput(), format="%d %m %Y", description=hint,
+                     validators=[*checks, not_in_future])
 
 
 def not_in_future(form, field) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.crypto import blind_index, normalise
+from app.models import Subject
 
 MATCH_PURPOSE = "subject-match"
 
@@ -16,3 +17,17 @@ def is_person(subject, forename: str, surname: str, date_of_birth: str | None) -
     return (normalise(subject.forename or "") == normalise(forename or "")
             and normalise(subject.surname or "") == normalise(surname or "")
             and (subject.date_of_birth or "") == (date_of_birth or ""))
+
+
+def new_subject(person: dict) -> Subject:
+    """A subject from the API's person shape, encrypted, with its blind index when the date of birth is known."""
+    subject = Subject()
+    subject.forename = person["forename"].strip()
+    subject.surname = person["surname"].strip()
+    dob = person.get("date_of_birth")
+    subject.date_of_birth = dob
+    if person.get("address"):
+        subject.address = person["address"].strip()
+    if dob:
+        subject.match_index = person_index(subject.forename, subject.surname, dob)
+    return subject

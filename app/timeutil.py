@@ -1,9 +1,11 @@
 """Time helpers: naive UTC datetimes in the database; dates and meeting times in the partnership's local time."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
 from dateutil.relativedelta import relativedelta
 
 #: Panels in England and Wales keep UK time: a referral made at 00:30 in summer is dated that day, not the one before.
@@ -29,3 +31,24 @@ def today(now: datetime | None = None) -> date:
 def add_months(day: date, months: int) -> date:
     """Add calendar months, clamping to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
     return day + relativedelta(months=months)
+
+
+@lru_cache(maxsize=32)
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    # England and Wales share their bank holidays (Scotland and Northern Ireland have others).
+    return holidays.country_holidays("GB", subdiv="ENG", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday, and not a bank holiday in England and Wales."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(day: date, days: int) -> date:
+    """The date `days` working days after `day` (the day itself not counted): 5 working days from a Friday is the
+    next Friday, or later when a bank holiday falls between."""
+    while days > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            days -= 1
+    return day

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import Blueprint
@@ -22,6 +23,9 @@ class Panel:
     details_schema: dict
     #: Create and submit a referral from a validated API/page payload; raises workflows.Invalid.
     intake: Callable[..., Any]
+    #: What the details schema cannot check (dates in order, not in the future): (details, referred_on, today) ->
+    #: field errors keyed like "details.complaints.0.reported_on".
+    check_details: Callable[[dict, date, date], dict[str, str]]
     #: The panel's fields of a case for the API and case page, as the caller may see them.
     describe: Callable[[Any], dict]
     #: Page forms for steps that need more than a reason and a date, by trigger.
@@ -32,3 +36,5 @@ class Panel:
     research_states: tuple[str, ...] = ()
     #: The panel's outcome measures (app.measures).
     measures: MeasureSet | None = None
+    #: The link to the panel's referral or application form: (text, endpoint).
+    new_referral: tuple[str, str] = ("", "")

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Case
 from app.timeutil import today
 from workflows.definition import SYSTEM, Context
-from workflows.engine import WorkflowError, fire, workflow_for
+from workflows.engine import WorkflowError, fire, workflow_for, workflow_named
 from workflows.models import Deadline
 
 
@@ -19,6 +19,22 @@ def open_for(case) -> list[tuple[str, Deadline]]:
     rows = db.session.scalars(select(Deadline).where(Deadline.case_id == case.id, Deadline.closed_at.is_(None))
                               .order_by(Deadline.due_on))
     return [(labels.get((d.state, d.kind), d.kind.replace("_", " ")), d) for d in rows]
+
+
+def overdue(case_ids: list[int], on: date) -> dict[int, list[str]]:
+    """The steps each of these cases is late with (open deadlines due before the day), by case id."""
+    if not case_ids:
+        return {}
+    late: dict[int, list[str]] = {}
+    rows = db.session.execute(select(Deadline.case_id, Deadline.state, Deadline.kind, Case.panel)
+                              .join(Case, Case.id == Deadline.case_id)
+                              .where(Deadline.case_id.in_(case_ids), Deadline.closed_at.is_(None),
+                                     Deadline.expired_at.is_(None), Deadline.due_on < on).order_by(Deadline.due_on))
+    for case_id, state, kind, panel in rows:
+        rule = next((r for r in workflow_named(panel).deadlines if (r.state, r.kind) == (state, kind)), None)
+        if rule is not None and rule.on_expiry is None:  # a rule the scheduler carries out is not a late step
+            late.setdefault(case_id, []).append(rule.label)
+    return late
 
 
 def sweep_due(now: datetime) -> int:

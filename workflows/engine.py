@@ -81,6 +81,10 @@ def workflow_for(case) -> Workflow:
     return _workflows[case.panel]
 
 
+def workflow_named(name: str) -> Workflow:
+    return _workflows[name]
+
+
 def _guards_hold(step: Step):
     def check(event) -> bool:
         ctx = event.kwargs["ctx"]

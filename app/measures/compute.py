@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.sql import case as sql_case
 
 from app import audit
@@ -97,6 +97,7 @@ def answer(panel: str, args: Mapping[str, str], today: date) -> Results:
 
 def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> Results:
     """Run the panel's measures for the period (by referral date), broken down if asked, with disclosure control."""
+    _plan_for_these_dates()
     facts = measure_set.facts().subquery("facts")
     aggregates = _aggregates(measure_set, facts.c)
     in_period = facts.c.referred_on.between(period.start, period.end)
@@ -112,6 +113,16 @@ def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> R
     return Results(measure_set, period, by, _figures(measure_set, period, whole, TOTAL, hidden),
                    [Group(label, _figures(measure_set, period, values, label, hidden))
                     for label, values in groups.items()])
+
+
+def _plan_for_these_dates() -> None:
+    """Have PostgreSQL plan the measures for the period asked, every time.
+
+    psycopg prepares a statement after a few runs, and PostgreSQL may then keep a generic plan that guesses a
+    period holds a few thousand cases: nested loops that suit a year and take seconds over ten (bench/README.md).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def threshold(measure_set: MeasureSet, measure: Measure) -> int:

@@ -13,9 +13,11 @@ PANEL = Panel(
     blueprint=views.bp,
     details_schema=schema.DETAILS,
     intake=services.intake,
+    check_details=services.check_details,
     describe=services.describe,
     step_forms=forms.STEP_FORMS,
     case_template="panels/marac/_case.html",
     research_states=ON_AGENDA,
     measures=MEASURES,
+    new_referral=("New MARAC referral", "marac.new_referral"),
 )

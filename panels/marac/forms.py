@@ -1,20 +1,12 @@
-"""MARAC page forms: the referral with its DASH checklist, listing on a meeting, the hearing's actions."""
+"""MARAC page forms: the referral with its DASH checklist (listing and actions are the shared meeting forms)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time
-
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
-from sqlalchemy import select
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
+from wtforms import IntegerField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.cases import StepForm
-from app.extensions import db
 from app.forms import (
-    DataRequired,
-    DateField,
     FlaskForm,
-    GovDateInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -23,37 +15,29 @@ from app.forms import (
     StringField,
     SubmitField,
     TextAreaField,
-    not_in_future,
+    past_date_field,
 )
-from app.models import Agency, Meeting
-from app.timeutil import today
 from panels.marac import dash
 from panels.marac.models import ROUTES
+from panels.meeting_forms import ActionsForm, ListForm
 
 NAME = [InputRequired(), Length(max=100)]
-ACTION_ROWS = 5
-
-
-def _date_field(label: str, *, required: bool, hint: str = "For example, 27 3 2026"):
-    checks = [DataRequired(f"Enter {label.lower()} as day, month and year")] if required else [Optional()]
-    return DateField(label, widget=GovDateInput(), format="%d %m %Y", description=hint,
-                     validators=[*checks, not_in_future])
 
 
 class ReferralForm(FlaskForm):
-    referred_on = _date_field("Date of referral", required=True)
+    referred_on = past_date_field("Date of referral", required=True)
     victim_forename = StringField("First name", widget=GovTextInput(),
                                   validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
     victim_surname = StringField("Last name", widget=GovTextInput(),
                                  validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
-    victim_date_of_birth = _date_field("Date of birth", required=True)
+    victim_date_of_birth = past_date_field("Date of birth", required=True)
     victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
     safe_contact = TextAreaField("Safe contact details", widget=GovTextArea(),
                                  description="How and when the victim can be contacted safely",
                                  validators=[Optional(), Length(max=500)])
     perpetrator_forename = StringField("First name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
     perpetrator_surname = StringField("Last name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
-    perpetrator_date_of_birth = _date_field("Date of birth (if known)", required=False)
+    perpetrator_date_of_birth = past_date_field("Date of birth (if known)", required=False)
     children_in_household = IntegerField("Number of children in the household", widget=GovTextInput(), default=0,
                                          validators=[InputRequired("Enter the number of children (0 if none)"),
                                                      NumberRange(0, 30, "Enter a number from 0 to 30")])
@@ -118,49 +102,5 @@ for _number, (_key, _question) in enumerate(zip(dash.KEYS, dash.QUESTIONS, stric
         f"{_number}. {_question}", widget=GovRadioInput(), choices=dict(dash.ANSWERS),
         validators=[InputRequired(f"Answer question {_number}")]))
 
-
-class ListForm(StepForm):
-    meeting_id = SelectField("Meeting", widget=GovSelect(), coerce=int,
-                             validators=[InputRequired("Choose the meeting")])
-
-    def prepare(self, case) -> None:
-        start_of_today = datetime.combine(today(), time.min)
-        meetings = db.session.scalars(select(Meeting).where(Meeting.panel == case.panel,
-                                                            Meeting.starts_at >= start_of_today)
-                                      .order_by(Meeting.starts_at).limit(20)).all()
-        self.meeting_id.choices = [(m.id, f"{m.starts_at:%A %d %B %Y, %H:%M} – {m.venue}") for m in meetings]
-
-    def step_data(self) -> dict:
-        return {"meeting_id": self.meeting_id.data}
-
-
-class ActionsForm(StepForm):
-    """A step that records actions: up to ACTION_ROWS rows; blank rows are ignored."""
-
-    def prepare(self, case) -> None:
-        agencies = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.name)).all()
-        for i in range(ACTION_ROWS):
-            getattr(self, f"actions_{i}_owner_agency").choices = [("", "Choose agency")] + [tuple(a) for a in agencies]
-
-    def step_data(self) -> dict:
-        rows = []
-        for i in range(ACTION_ROWS):
-            agency, text = getattr(self, f"actions_{i}_owner_agency").data, getattr(self, f"actions_{i}_text").data
-            due: date | None = getattr(self, f"actions_{i}_due_on").data
-            if agency or (text or "").strip() or due:
-                rows.append({"owner_agency": agency or None, "text": text or "",
-                             "due_on": due.isoformat() if due else None})
-        return {"actions": rows}
-
-
-for _i in range(ACTION_ROWS):
-    setattr(ActionsForm, f"actions_{_i}_owner_agency",
-            SelectField(f"Action {_i + 1}: owning agency", widget=GovSelect(), validators=[Optional()]))
-    setattr(ActionsForm, f"actions_{_i}_text",
-            TextAreaField(f"Action {_i + 1}: what will be done", widget=GovTextArea(),
-                          validators=[Optional(), Length(max=2000)]))
-    setattr(ActionsForm, f"actions_{_i}_due_on",
-            DateField(f"Action {_i + 1}: due date", widget=GovDateInput(), format="%d %m %Y",
-                      validators=[Optional()]))
 
 STEP_FORMS = {"list": ListForm, "hear": ActionsForm, "triage_actions_only": ActionsForm}

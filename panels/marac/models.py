@@ -1,12 +1,13 @@
 """MARAC referral: the panel's own table beside the shared cases row."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.crypto import EncryptedField
 from app.models import Case, Subject
 from panels.marac import dash
+from workflows.models import CaseTransition
 
 ROUTES = {
     "visible_high_risk": "Visible high risk (DASH score)",
@@ -19,6 +20,9 @@ ROUTES = {
 class MaracReferral(Case):
     __tablename__ = "marac_referrals"
     __mapper_args__ = {"polymorphic_identity": "marac"}
+    # The measures count children over every referral of a period: from this index, without reading the rows'
+    # encrypted columns.
+    __table_args__ = (Index("ix_marac_referrals_children", "id", postgresql_include=["children_in_household"]),)
 
     id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     #: One character per DASH question (Y/N/U), encrypted: the answers are special-category data.
@@ -56,3 +60,9 @@ class MaracReferral(Case):
         answers = self.answers
         return [(question, dash.ANSWERS[answers[key]]) for key, question in zip(dash.KEYS, dash.QUESTIONS, strict=True)
                 if key in answers]
+
+
+#: The day each case was heard, for the measures (days to hearing, cases discussed): a small index the planner
+#: merge-joins with cases in id order, instead of hashing every transition of every case.
+HEARD = Index("ix_case_transitions_heard", CaseTransition.case_id, postgresql_include=["occurred_on"],
+              postgresql_where=CaseTransition.to_state == "heard", sqlite_where=CaseTransition.to_state == "heard")

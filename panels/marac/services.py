@@ -5,26 +5,20 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from app.casework import not_future
 from app.extensions import db
 from app.models import Case, Subject
-from app.subjects import is_person, person_index
+from app.subjects import is_person, new_subject
 from app.timeutil import add_months
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
 from workflows import Context, fire
 
 
-def new_subject(person: dict) -> Subject:
-    subject = Subject()
-    subject.forename = person["forename"].strip()
-    subject.surname = person["surname"].strip()
-    dob = person.get("date_of_birth")
-    subject.date_of_birth = dob
-    if person.get("address"):
-        subject.address = person["address"].strip()
-    if dob:
-        subject.match_index = person_index(subject.forename, subject.surname, dob)
-    return subject
+def check_details(details: dict, referred_on: date, today: date) -> dict[str, str]:
+    """What the schema cannot say: the perpetrator's date of birth is not in the future."""
+    perpetrator = details.get("perpetrator") or {}
+    return not_future(perpetrator.get("date_of_birth"), "details.perpetrator.date_of_birth", today)
 
 
 def previous_referral(subject: Subject, referred_on: date) -> Case | None:

@@ -1,11 +1,19 @@
 """The MARAC workflow, declared as data (reference/domain-workflows.md section 1)."""
 from __future__ import annotations
 
-from app import agenda
 from app.access import COORDINATOR, REFERRER
 from app.timeutil import add_months
 from panels.marac import settings
 from panels.marac.criteria import route_problems
+from panels.meeting_steps import (
+    actions_given,
+    actions_settled,
+    list_on_meeting,
+    meeting_chosen,
+    meeting_has_happened,
+    record_actions,
+    take_off_agendas,
+)
 from workflows import SYSTEM, DeadlineRule, Guard, Step, Workflow
 
 REFERRERS = frozenset({REFERRER, COORDINATOR})
@@ -19,37 +27,6 @@ def _criteria(case, ctx) -> dict[str, str]:
     return route_problems(case)
 
 
-def _meeting_chosen(case, ctx) -> dict[str, str]:
-    problem = agenda.meeting_problem("marac", ctx.data.get("meeting_id"), ctx.occurred_on)
-    return {"meeting_id": problem} if problem else {}
-
-
-def _list(case, ctx) -> None:
-    agenda.list_on(case, ctx.data["meeting_id"])
-
-
-def _actions_given(required: bool):
-    def validate(case, ctx) -> dict[str, str]:
-        meeting = agenda.listed_meeting(case)
-        not_before = meeting.starts_at.date() if meeting else ctx.occurred_on
-        actions, errors = agenda.parse_actions(ctx.data.get("actions"), not_before=not_before)
-        if required and not actions and not errors:
-            errors["actions"] = "Record at least one action"
-        return errors
-    return validate
-
-
-def _record_actions(case, ctx) -> None:
-    meeting = agenda.listed_meeting(case)
-    actions, _ = agenda.parse_actions(ctx.data.get("actions"),
-                                      not_before=meeting.starts_at.date() if meeting else ctx.occurred_on)
-    agenda.add_actions(case, actions, meeting)
-
-
-def _unlist(case, ctx) -> None:
-    agenda.unlist(case, ctx.occurred_on)
-
-
 def _close(case, ctx) -> None:
     case.closed_on = ctx.occurred_on
 
@@ -57,16 +34,10 @@ def _close(case, ctx) -> None:
 def _transfer(case, ctx) -> None:
     # A case not yet heard leaves the agendas of meetings still to come; nothing else could take it off them.
     if case.state in ON_AGENDA:
-        agenda.unlist(case, ctx.occurred_on)
+        take_off_agendas(case, ctx)
     _close(case, ctx)
 
 
-meeting_has_happened = Guard(
-    lambda case, ctx: (m := agenda.listed_meeting(case)) is not None and m.starts_at.date() <= ctx.occurred_on,
-    "The meeting this case is listed on has not taken place yet.")
-actions_settled = Guard(
-    lambda case, ctx: agenda.open_action_count(case) == 0,
-    "Every action must be complete or marked not done before the case can be closed.")
 actions_only_allowed = Guard(
     lambda case, ctx: settings.actions_only_triage_allowed(),
     "This area's triage model sends every accepted case to a full MARAC.")
@@ -87,14 +58,14 @@ MARAC = Workflow(
              needs_reason=True),
         Step("decline", ("received",), "declined", COORDINATORS, "Decline and signpost", needs_reason=True),
         Step("triage_actions_only", ("accepted",), "actions_only", COORDINATORS, "Triage as actions only",
-             guards=(actions_only_allowed,), validate=_actions_given(True), effect=_record_actions),
-        Step("list", ("accepted",), "listed", COORDINATORS, "List on a meeting", validate=_meeting_chosen,
-             effect=_list),
+             guards=(actions_only_allowed,), validate=actions_given(True), effect=record_actions),
+        Step("list", ("accepted",), "listed", COORDINATORS, "List on a meeting", validate=meeting_chosen,
+             effect=list_on_meeting),
         Step("circulate", ("listed",), "research", COORDINATORS, "Circulate for agency research"),
         Step("defer", ON_AGENDA, "accepted", COORDINATORS, "Defer to a later meeting",
-             needs_reason=True, effect=_unlist),
+             needs_reason=True, effect=take_off_agendas),
         Step("hear", ON_AGENDA, "heard", COORDINATORS, "Record the hearing and actions",
-             guards=(meeting_has_happened,), validate=_actions_given(False), effect=_record_actions),
+             guards=(meeting_has_happened,), validate=actions_given(False), effect=record_actions),
         Step("close", ("heard", "actions_only"), "closed", COORDINATORS, "Close the case",
              guards=(actions_settled,), effect=_close),
         Step("expire", ("closed",), "expired", frozenset({SYSTEM}), "End the 12-month repeat flag"),

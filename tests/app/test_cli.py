@@ -131,7 +131,7 @@ def test_users_reset_link_disable_enable_and_reset_second_factor(app, cli, db, m
     (("member@x.example", "--agency", "COUNCIL", "--role", "panel_member"), 2,
      "Choose at least one panel for a panel member"),
     (("coord@x.example", "--agency", "COUNCIL", "--role", "coordinator", "--panel", "narnia"), 2,
-     "Choose panels from: marac"),
+     "Choose panels from: asb_case_review, marac"),
     (("prac@x.example", "--agency", "POLICE", "--role", "practitioner", "--panel", "marac"), 2,
      "Only coordinators and panel members sit on panels"),
     (("who@x.example", "--agency", "MI5", "--role", "practitioner"), 1, "no agency with code MI5"),

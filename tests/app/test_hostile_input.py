@@ -23,9 +23,10 @@ from app.extensions import db as _db
 from app.meetings import MeetingForm
 from app.models import Action, AgencyResearch, Case, Meeting, Subject
 from app.timeutil import today
-from panels.marac.forms import ActionsForm, ReferralForm
+from panels.marac.forms import ReferralForm
 from panels.marac.models import MaracReferral
 from panels.marac.schema import DETAILS
+from panels.meeting_forms import ActionsForm
 from tests.app.support import (
     gov_date,
     list_case,

@@ -1,0 +1,125 @@
+"""ASB case review page forms: the application with its earlier complaints, the threshold decision, the meeting."""
+from __future__ import annotations
+
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput
+from wtforms import BooleanField, RadioField
+from wtforms.validators import InputRequired
+
+from app.cases import StepForm
+from app.forms import (
+    FlaskForm,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+    Length,
+    Optional,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    past_date_field,
+)
+from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
+from panels.meeting_forms import ActionsForm, ListForm
+
+COMPLAINT_ROWS = 6
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+class ApplicationForm(FlaskForm):
+    referred_on = past_date_field("Date of the application", required=True)
+    applicant_kind = RadioField("Who is affected by the behaviour?", widget=GovRadioInput(), choices=APPLICANT_KINDS,
+                                validators=[InputRequired("Choose who is affected by the behaviour")])
+    on_behalf = RadioField("Is someone applying on the victim's behalf?", widget=GovRadioInput(), choices=YES_NO,
+                           description="For example a family member, carer, councillor or MP",
+                           validators=[InputRequired("Say whether someone is applying on the victim's behalf")])
+    consent_recorded = BooleanField("The victim has consented to this application being made for them",
+                                    widget=GovCheckboxInput())
+    victim_forename = StringField("First name", widget=GovTextInput(),
+                                  validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
+    victim_surname = StringField("Last name", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
+    victim_date_of_birth = past_date_field("Date of birth", required=True)
+    victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
+    neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    submit = SubmitField("Submit application", widget=GovSubmitInput())
+
+    ALIASES = {
+        "subject.forename": "victim_forename", "subject.surname": "victim_surname",
+        "subject.date_of_birth": "victim_date_of_birth", "subject.address": "victim_address",
+        "details.applicant.consent_recorded": "consent_recorded", "details.complaints": "complaints_0_incident_on",
+        **{f"details.complaints.{i}.{part}": f"complaints_{i}_{part}" for i in range(COMPLAINT_ROWS)
+           for part in ("incident_on", "reported_on", "agency", "reference")},
+    }
+
+    def rows(self):
+        """The complaint rows' fields, row by row."""
+        return [[getattr(self, f"complaints_{i}_{part}") for part in ("incident_on", "reported_on", "agency",
+                                                                      "reference")] for i in range(COMPLAINT_ROWS)]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for incident, reported, agency, _ in self.rows():
+            started = incident.data or reported.data or (agency.data or "").strip()
+            for field, message in ((incident, "Enter when the behaviour happened"),
+                                   (reported, "Enter when it was reported"),
+                                   (agency, "Enter the agency it was reported to")):
+                if started and not field.data and not field.errors:
+                    field.errors = [*field.errors, message]
+                    ok = False
+        return ok
+
+    def payload(self) -> dict:
+        """The application in the API's shape, so both go through one intake."""
+        subject = {"forename": self.victim_forename.data, "surname": self.victim_surname.data,
+                   "date_of_birth": self.victim_date_of_birth.data.isoformat()}
+        if self.victim_address.data:
+            subject["address"] = self.victim_address.data
+        complaints = []
+        for incident, reported, agency, reference in self.rows():
+            if incident.data and reported.data and agency.data:
+                complaint = {"incident_on": incident.data.isoformat(), "reported_on": reported.data.isoformat(),
+                             "agency": agency.data}
+                if reference.data:
+                    complaint["reference"] = reference.data
+                complaints.append(complaint)
+        return {"panel": "asb_case_review", "referred_on": self.referred_on.data.isoformat(), "subject": subject,
+                "details": {"applicant": {"kind": self.applicant_kind.data, "on_behalf": self.on_behalf.data == "yes",
+                                          "consent_recorded": bool(self.consent_recorded.data)},
+                            "complaints": complaints, "neighbourhood": self.neighbourhood.data or ""}}
+
+
+for _i in range(COMPLAINT_ROWS):
+    setattr(ApplicationForm, f"complaints_{_i}_incident_on",
+            past_date_field(f"Complaint {_i + 1}: date of the behaviour", required=False))
+    setattr(ApplicationForm, f"complaints_{_i}_reported_on",
+            past_date_field(f"Complaint {_i + 1}: date reported", required=False))
+    setattr(ApplicationForm, f"complaints_{_i}_agency",
+            StringField(f"Complaint {_i + 1}: agency it was reported to", widget=GovTextInput(),
+                        validators=[Optional(), Length(max=120)]))
+    setattr(ApplicationForm, f"complaints_{_i}_reference",
+            StringField(f"Complaint {_i + 1}: that agency's reference (if known)", widget=GovTextInput(),
+                        validators=[Optional(), Length(max=60)]))
+
+
+class ThresholdMetForm(StepForm):
+    ground = RadioField("If fewer complaints qualify than the threshold needs, on what ground is it met?",
+                        widget=GovRadioInput(), choices=DISCRETION_GROUNDS, validators=[Optional()])
+
+    def step_data(self) -> dict:
+        return {"ground": self.ground.data} if self.ground.data else {}
+
+
+class ReviewMeetingForm(StepForm):
+    applicant_attended = RadioField("Did the applicant attend the meeting?", widget=GovRadioInput(), choices=YES_NO,
+                                    validators=[InputRequired("Say whether the applicant attended")])
+    applicant_views = TextAreaField("The applicant's views", widget=GovTextArea(),
+                                    description="What the applicant told the meeting, in person or beforehand",
+                                    validators=[Optional(), Length(max=5000)])
+
+    def step_data(self) -> dict:
+        return {"applicant_attended": self.applicant_attended.data == "yes",
+                "applicant_views": self.applicant_views.data or ""}
+
+
+STEP_FORMS = {"decide_met": ThresholdMetForm, "list": ListForm, "review": ReviewMeetingForm,
+              "agree_outcome": ActionsForm}

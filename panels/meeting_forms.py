@@ -1,0 +1,62 @@
+"""Step forms every panel with meetings uses: choosing the meeting to list a case on, and recording actions."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.validators import InputRequired
+
+from app.cases import StepForm
+from app.extensions import db
+from app.forms import DateField, GovDateInput, GovTextArea, Length, Optional, TextAreaField
+from app.models import Agency, Meeting
+from app.timeutil import today
+
+ACTION_ROWS = 5
+
+
+class ListForm(StepForm):
+    meeting_id = SelectField("Meeting", widget=GovSelect(), coerce=int,
+                             validators=[InputRequired("Choose the meeting")])
+
+    def prepare(self, case) -> None:
+        start_of_today = datetime.combine(today(), time.min)
+        meetings = db.session.scalars(select(Meeting).where(Meeting.panel == case.panel,
+                                                            Meeting.starts_at >= start_of_today)
+                                      .order_by(Meeting.starts_at).limit(20)).all()
+        self.meeting_id.choices = [(m.id, f"{m.starts_at:%A %d %B %Y, %H:%M} – {m.venue}") for m in meetings]
+
+    def step_data(self) -> dict:
+        return {"meeting_id": self.meeting_id.data}
+
+
+class ActionsForm(StepForm):
+    """A step that records actions: up to ACTION_ROWS rows; blank rows are ignored."""
+
+    def prepare(self, case) -> None:
+        agencies = db.session.execute(select(Agency.code, Agency.name).order_by(Agency.name)).all()
+        for i in range(ACTION_ROWS):
+            getattr(self, f"actions_{i}_owner_agency").choices = [("", "Choose agency")] + [tuple(a) for a in agencies]
+
+    def step_data(self) -> dict:
+        rows = []
+        for i in range(ACTION_ROWS):
+            agency, text = getattr(self, f"actions_{i}_owner_agency").data, getattr(self, f"actions_{i}_text").data
+            due: date | None = getattr(self, f"actions_{i}_due_on").data
+            if agency or (text or "").strip() or due:
+                rows.append({"owner_agency": agency or None, "text": text or "",
+                             "due_on": due.isoformat() if due else None})
+        return {"actions": rows}
+
+
+for _i in range(ACTION_ROWS):
+    setattr(ActionsForm, f"actions_{_i}_owner_agency",
+            SelectField(f"Action {_i + 1}: owning agency", widget=GovSelect(), validators=[Optional()]))
+    setattr(ActionsForm, f"actions_{_i}_text",
+            TextAreaField(f"Action {_i + 1}: what will be done", widget=GovTextArea(),
+                          validators=[Optional(), Length(max=2000)]))
+    setattr(ActionsForm, f"actions_{_i}_due_on",
+            DateField(f"Action {_i + 1}: due date", widget=GovDateInput(), format="%d %m %Y",
+                      validators=[Optional()]))
