@@ -28,6 +28,7 @@ from sqlalchemy import Table, func, insert, select, text
 from app.audit import AuditEvent
 from app.crypto import derived_key, keyring, normalise
 from app.extensions import db
+from app.measures import rollup
 from app.models import Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, Subject, User
 from app.passwords import hash_password
 from app.subjects import MATCH_PURPOSE, person_index
@@ -128,6 +129,8 @@ def seed(n_cases: int, *, years: int = 3, seed_value: int = 2026, today: date | 
         db.session.commit()
         if counts["cases"] % (10 * BATCH) == 0:
             progress(f"  seeded {counts['cases']:,} cases in {clock.perf_counter() - started:.1f} s")
+    rollup.mark_all_stale()  # the rows went in without the engine: their days' measures are built on first request
+    db.session.commit()
     _after_bulk_load()
     return SeedReport(seconds=clock.perf_counter() - started, cases=n_cases, rows=counts,
                       states=dict(sorted(seeder.states.items())), repeats=seeder.repeats)

@@ -13,6 +13,7 @@ from transitions import Machine
 
 from app import audit
 from app.extensions import db
+from app.measures.rollup import mark_stale
 from workflows.definition import Context, Step, Workflow
 from workflows.models import CaseTransition, Deadline
 
@@ -157,6 +158,7 @@ def _record(event) -> None:
         record.reason = ctx.reason.strip()
     db.session.add(record)
     _move_deadlines(case, source, dest, ctx)
+    mark_stale(case.panel, case.referred_on)  # the measures kept for the case's referral day are out of date
     audit.record("case.transition", case_id=case.id, detail=f"{event.event.name}:{source}->{dest}",
                  user=ctx.actor)
     event.kwargs["holder"]["record"] = record

@@ -1,7 +1,8 @@
 """Compute a panel's measures for a period, optionally broken down, with disclosure control applied once.
 
-All counts come from one aggregate query over the panel's facts (two with a breakdown: the whole period, then each
-group); nothing row by row. Every figure then passes through app.measures.disclosure before anyone sees it.
+A whole period's figures come from the days kept ahead (app.measures.rollup); a breakdown comes from one aggregate
+query over the panel's facts grouped by the breakdown (and one more for the whole period's medians). Nothing is
+counted row by row. Every figure then passes through app.measures.disclosure before anyone sees it.
 """
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, literal, select, text
-from sqlalchemy.sql import case as sql_case
 
 from app import audit
 from app.extensions import db
-from app.measures.definition import COUNTED, Count, Measure, MeasureSet, Median, Rate, Share, Total
+from app.measures import rollup
+from app.measures.definition import COUNTED, Measure, MeasureSet, Median, Rate, Share
 from app.measures.disclosure import TOTAL, CountTable, suppress
 from app.measures.periods import InvalidQuery, Period, parse, rolling_12_months
 from app.measures.sql import median, year_month
@@ -97,18 +98,25 @@ def answer(panel: str, args: Mapping[str, str], today: date) -> Results:
 
 def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> Results:
     """Run the panel's measures for the period (by referral date), broken down if asked, with disclosure control."""
-    _plan_for_these_dates()
-    facts = measure_set.facts().subquery("facts")
-    aggregates = _aggregates(measure_set, facts.c)
-    in_period = facts.c.referred_on.between(period.start, period.end)
-    whole = dict(db.session.execute(select(*aggregates).where(in_period)).one()._mapping)
     groups: dict[str, dict] = {}
-    if by:
+    if not by:
+        whole = rollup.whole_period(measure_set, period.start, period.end)
+    else:
+        _plan_for_these_dates()
+        facts = measure_set.facts().subquery("facts")
+        aggregates = _aggregates(measure_set, facts.c)
+        in_period = facts.c.referred_on.between(period.start, period.end)
         group = _group_by(by, facts.c).label("grp")
         for row in db.session.execute(select(group, *aggregates).where(in_period).group_by(group).order_by(group)):
             groups[row.grp] = dict(row._mapping)
         if by == "month":  # a month without referrals is a row of zeros, not a gap in the chart
             groups = {m: groups.get(m) or _empty(measure_set) for m in period.months()}
+        whole = dict(db.session.execute(select(*aggregates).where(in_period)).one()._mapping)
+        # The counts of the whole period are the groups' sums, so they add up exactly even if a case moved between
+        # the two statements; the whole period's medians cannot be added up, so they come from the second.
+        for m in measure_set.measures:
+            if isinstance(m, COUNTED):
+                whole[m.key] = sum(int(values[m.key]) for values in groups.values())
     hidden = suppress(_count_table(measure_set, whole, groups))
     return Results(measure_set, period, by, _figures(measure_set, period, whole, TOTAL, hidden),
                    [Group(label, _figures(measure_set, period, values, label, hidden))
@@ -134,11 +142,8 @@ def threshold(measure_set: MeasureSet, measure: Measure) -> int:
 def _aggregates(measure_set: MeasureSet, c) -> list:
     columns = []
     for m in measure_set.measures:
-        if isinstance(m, Count):
-            counted = func.count(sql_case((m.when(c), 1))) if m.when else func.count()
-            columns.append(counted.label(m.key))
-        elif isinstance(m, Total):
-            columns.append(func.coalesce(func.sum(m.of(c)), 0).label(m.key))
+        if isinstance(m, COUNTED):
+            columns.append(m.aggregate(c).label(m.key))
         elif isinstance(m, Median):
             days = m.days(c)
             columns += [median(days).label(m.key), func.count(days).label(f"{m.key}__n")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 
 from app.models import Agency
 
@@ -30,6 +30,10 @@ class Count:
     #: Published whole whatever its size, because the law requires it (the ASB case review figures).
     published_whole: bool = False
 
+    def aggregate(self, c) -> ColumnElement:
+        """The SQL aggregate over the facts' columns."""
+        return func.count(case((self.when(c), 1))) if self.when else func.count()
+
 
 @dataclass(frozen=True)
 class Total:
@@ -41,6 +45,10 @@ class Total:
     of: Expression
     published_whole: bool = False
     within: str | None = None
+
+    def aggregate(self, c) -> ColumnElement:
+        """The SQL aggregate over the facts' columns (0, not NULL, when there is nothing to add up)."""
+        return func.coalesce(func.sum(self.of(c)), 0)
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,17 @@ def test_medians_are_shown_once_they_rest_on_enough_cases(app, api, people, monk
     figures = {m["key"]: m for m in api.get(people["analyst"], YEAR).get_json()["measures"]}
     assert figures["median_days_to_decision"]["value"] == 9.0
     assert figures["median_days_to_outcome"]["value"] is None and not figures["median_days_to_outcome"]["suppressed"]
+
+
+def test_figures_follow_each_step_at_once(app, api, people):
+    """The whole period's figures are kept per day ahead of time: a step changes them on the next request."""
+    chair = people["chair"]
+    cases = [_apply(api, people, date(2025, 5, day), 1, f"Q{day}") for day in (1, 2)]
+    before = {m["key"]: m["value"] for m in api.get(people["analyst"], YEAR).get_json()["measures"]}
+    assert before["applications"] == 2 and before["threshold_not_met"] == 0
+    _decide(cases[0], chair, False, date(2025, 5, 9))
+    after = {m["key"]: m["value"] for m in api.get(people["analyst"], YEAR).get_json()["measures"]}
+    assert after["threshold_not_met"] == 1 and after["applications"] == 2
+    _apply(api, people, date(2025, 5, 2), 1, "Q3")  # a day already kept, again
+    assert {m["key"]: m["value"] for m in api.get(people["analyst"], YEAR).get_json()["measures"]}[
+        "applications"] == 3

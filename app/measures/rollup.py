@@ -1,0 +1,115 @@
+"""Measures kept ahead, per referral day, so a long period sums a few rows a day instead of scanning every case.
+
+Each panel's counts, and each median's histogram of days, are kept per referral day in `measure_days`. Any move of
+a case (the engine calls mark_stale in the transition's own transaction) marks its referral day stale; before a
+period is answered its panel's stale days are rebuilt from the facts, so the figures are always current. A
+breakdown by group is answered from the facts directly (app.measures.compute).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, Integer, String, delete, func, insert, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.measures.definition import COUNTED, MeasureSet, Median
+
+COUNT = 0  # the value column of a count's row (a median's rows hold their number of days there)
+
+
+class MeasureDay(db.Model):
+    """One count of a panel's measure for one referral day, or one bar of a median's histogram of days."""
+
+    __tablename__ = "measure_days"
+    panel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaleMeasureDay(db.Model):
+    """A referral day whose cases have moved since its measures were kept."""
+
+    __tablename__ = "measure_days_stale"
+    panel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+def mark_stale(panel: str, day: date) -> None:
+    """Mark a panel's referral day for rebuilding (in the caller's transaction; once is enough)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(StaleMeasureDay).values(panel=panel, day=day).on_conflict_do_nothing())
+
+
+def mark_all_stale() -> None:
+    """Mark every referral day of every case stale (after data was loaded without the engine)."""
+    from app.models import Case
+
+    db.session.execute(delete(StaleMeasureDay))
+    db.session.execute(insert(StaleMeasureDay).from_select(
+        ["panel", "day"], select(Case.panel, Case.referred_on).distinct()))
+
+
+def refresh(measure_set: MeasureSet) -> int:
+    """Rebuild the panel's stale days from its facts (in the caller's transaction); return how many."""
+    panel = measure_set.panel
+    stale = select(StaleMeasureDay.day).where(StaleMeasureDay.panel == panel)
+    days = db.session.scalars(stale.with_for_update()).all()  # a second refresher waits, then finds none
+    if not days:
+        return 0
+    db.session.execute(delete(MeasureDay).where(MeasureDay.panel == panel, MeasureDay.day.in_(stale)))
+    facts = measure_set.facts().subquery("facts")
+    on_stale_days = facts.c.referred_on.in_(stale)
+    for m in measure_set.measures:
+        if isinstance(m, COUNTED):
+            rows = (select(literal(panel), facts.c.referred_on, literal(m.key), literal(COUNT), m.aggregate(facts.c))
+                    .where(on_stale_days).group_by(facts.c.referred_on))
+        elif isinstance(m, Median):
+            days_ = m.days(facts.c)
+            rows = (select(literal(panel), facts.c.referred_on, literal(m.key), days_, func.count())
+                    .where(on_stale_days, days_.is_not(None)).group_by(facts.c.referred_on, days_))
+        else:
+            continue
+        db.session.execute(insert(MeasureDay).from_select(["panel", "day", "key", "value", "n"], rows))
+    db.session.execute(delete(StaleMeasureDay).where(StaleMeasureDay.panel == panel,
+                                                     StaleMeasureDay.day.in_(days)))
+    return len(days)
+
+
+def whole_period(measure_set: MeasureSet, start: date, end: date) -> dict:
+    """The period's figures as the facts' aggregate query would give them: counts, and each median with its n."""
+    refresh(measure_set)
+    in_period = (MeasureDay.panel == measure_set.panel) & MeasureDay.day.between(start, end)
+    sums = dict(db.session.execute(select(MeasureDay.key, func.sum(MeasureDay.n)).where(
+        in_period, MeasureDay.value == COUNT, MeasureDay.key.in_(
+            [m.key for m in measure_set.measures if isinstance(m, COUNTED)])).group_by(MeasureDay.key)).all())
+    values = {m.key: int(sums.get(m.key) or 0) for m in measure_set.measures if isinstance(m, COUNTED)}
+    medians = [m for m in measure_set.measures if isinstance(m, Median)]
+    histograms: dict[str, list[tuple[int, int]]] = {m.key: [] for m in medians}
+    for key, value, n in db.session.execute(
+            select(MeasureDay.key, MeasureDay.value, func.sum(MeasureDay.n)).where(
+                in_period, MeasureDay.key.in_(list(histograms))).group_by(MeasureDay.key, MeasureDay.value)
+            .order_by(MeasureDay.key, MeasureDay.value)):
+        histograms[key].append((value, int(n)))
+    for key, bars in histograms.items():
+        values[key], values[f"{key}__n"] = _median(bars), sum(n for _, n in bars)
+    return values
+
+
+def _median(bars: list[tuple[int, int]]) -> float | None:
+    """The median of a histogram (value, how many) in value order: the mean of the two middle values."""
+    total = sum(n for _, n in bars)
+    if not total:
+        return None
+    lower, upper = (total + 1) // 2, total // 2 + 1  # 1-based positions of the middle value(s)
+    seen, found = 0, []
+    for value, n in bars:
+        seen += n
+        while len(found) < 2 and seen >= (lower, upper)[len(found)]:
+            found.append(value)
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
