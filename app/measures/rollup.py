@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, String, delete, func, insert, literal, select
+from sqlalchemy import BigInteger, Date, Integer, String, delete, func, insert, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.measures.definition import COUNTED, MeasureSet, Median
 
+#: Days rebuilt at once after which PostgreSQL is given fresh statistics of the table.
+LARGE_REBUILD = 1000
 COUNT = 0  # the value column of a count's row (a median's rows hold their number of days there)
 
 
@@ -76,24 +78,29 @@ def refresh(measure_set: MeasureSet) -> int:
         db.session.execute(insert(MeasureDay).from_select(["panel", "day", "key", "value", "n"], rows))
     db.session.execute(delete(StaleMeasureDay).where(StaleMeasureDay.panel == panel,
                                                      StaleMeasureDay.day.in_(days)))
+    if len(days) >= LARGE_REBUILD and db.session.get_bind().dialect.name == "postgresql":
+        # Thousands of new rows at once: without fresh statistics the planner takes the table for empty and walks
+        # the index row by row (seconds, not milliseconds) until autovacuum gets round to analysing it.
+        db.session.execute(text("ANALYZE measure_days"))
     return len(days)
 
 
 def whole_period(measure_set: MeasureSet, start: date, end: date) -> dict:
     """The period's figures as the facts' aggregate query would give them: counts, and each median with its n."""
     refresh(measure_set)
-    in_period = (MeasureDay.panel == measure_set.panel) & MeasureDay.day.between(start, end)
-    sums = dict(db.session.execute(select(MeasureDay.key, func.sum(MeasureDay.n)).where(
-        in_period, MeasureDay.value == COUNT, MeasureDay.key.in_(
-            [m.key for m in measure_set.measures if isinstance(m, COUNTED)])).group_by(MeasureDay.key)).all())
-    values = {m.key: int(sums.get(m.key) or 0) for m in measure_set.measures if isinstance(m, COUNTED)}
-    medians = [m for m in measure_set.measures if isinstance(m, Median)]
-    histograms: dict[str, list[tuple[int, int]]] = {m.key: [] for m in medians}
+    counted = [m.key for m in measure_set.measures if isinstance(m, COUNTED)]
+    medians = [m.key for m in measure_set.measures if isinstance(m, Median)]
+    values: dict = dict.fromkeys(counted, 0)
+    histograms: dict[str, list[tuple[int, int]]] = {key: [] for key in medians}
+    # One pass over the period's rows: a count's rows all hold value 0, a median's one row per number of days.
     for key, value, n in db.session.execute(
-            select(MeasureDay.key, MeasureDay.value, func.sum(MeasureDay.n)).where(
-                in_period, MeasureDay.key.in_(list(histograms))).group_by(MeasureDay.key, MeasureDay.value)
-            .order_by(MeasureDay.key, MeasureDay.value)):
-        histograms[key].append((value, int(n)))
+            select(MeasureDay.key, MeasureDay.value, func.sum(MeasureDay.n))
+            .where(MeasureDay.panel == measure_set.panel, MeasureDay.day.between(start, end))
+            .group_by(MeasureDay.key, MeasureDay.value).order_by(MeasureDay.key, MeasureDay.value)):
+        if key in histograms:
+            histograms[key].append((value, int(n)))
+        elif key in values:
+            values[key] += int(n)
     for key, bars in histograms.items():
         values[key], values[f"{key}__n"] = _median(bars), sum(n for _, n in bars)
     return values
