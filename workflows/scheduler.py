@@ -1,4 +1,5 @@
-"""The scheduler process: APScheduler jobs (the deadline sweep, database statistics), each run under a lease."""
+"""The scheduler process: APScheduler jobs (the deadline sweep, statistics, pruning, measures kept ahead), each run
+under a lease."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.maintenance import prune_sign_in_records, refresh_statistics
+from app.measures.compute import refresh_kept_days
 from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 from workflows.models import JobRun
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "sweep-deadlines"
 STATISTICS_JOB = "refresh-statistics"
 PRUNE_JOB = "prune-sign-ins"
+MEASURES_JOB = "refresh-measures"
 
 
 def sweep(now: datetime) -> str:
@@ -33,6 +36,7 @@ JOBS: dict[str, tuple[str, Callable[[datetime], str]]] = {
     SWEEP_JOB: ("SCHEDULER_SWEEP_SECONDS", sweep),
     STATISTICS_JOB: ("SCHEDULER_STATISTICS_SECONDS", statistics),
     PRUNE_JOB: ("SCHEDULER_PRUNE_SECONDS", prune_sign_in_records),
+    MEASURES_JOB: ("SCHEDULER_MEASURES_SECONDS", refresh_kept_days),
 }
 
 

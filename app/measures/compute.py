@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import func, literal, select, text
@@ -66,6 +66,13 @@ class Results:
 def measure_sets() -> dict[str, MeasureSet]:
     """Every panel's measures, in the panels' order."""
     return {key: p.measures for key, p in current_app.extensions["panels"].items() if p.measures}
+
+
+def refresh_kept_days(now: datetime) -> str:
+    """Rebuild every panel's stale days of measures (the scheduler's job, so that requests seldom need to)."""
+    rebuilt = sum(rollup.refresh(measure_set) for measure_set in measure_sets().values())
+    db.session.commit()
+    return f"{rebuilt} days of measures rebuilt"
 
 
 def read_query(panel: str, start: str | None, end: str | None, by: str | None,

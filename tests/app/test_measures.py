@@ -9,9 +9,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.measures import rollup
+from app.measures.compute import refresh_kept_days
 from app.models import Case
 from app.openapi import document
 from tests.app.support import audit_rows, read_csv, sign_in
@@ -316,3 +318,13 @@ def test_days_changed_without_the_engine_are_rebuilt_on_request(app, monkeypatch
     rollup.mark_all_stale()
     _db.session.commit()
     assert _values(api.get(people["analyst"], QUERY).get_json())["children"] == 14
+
+
+def test_the_scheduler_keeps_the_days_ahead_of_requests(app, people, quarter_of_referrals):
+    from workflows.scheduler import MEASURES_JOB, run_once
+
+    assert _db.session.scalar(select(func.count()).select_from(rollup.StaleMeasureDay)) > 0
+    outcome = run_once(MEASURES_JOB, 300, work=refresh_kept_days)
+    assert outcome.endswith("days of measures rebuilt") and not outcome.startswith("0 ")
+    assert _db.session.scalar(select(func.count()).select_from(rollup.StaleMeasureDay)) == 0
+    assert run_once(MEASURES_JOB, 300, work=refresh_kept_days) == "skipped: window already taken"
