@@ -40,10 +40,14 @@ class StaleMeasureDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
 
+#: The statement that marks a day stale, built once per database kind: every transition runs it.
+_MARK_STALE = {name: dialect.insert(StaleMeasureDay).on_conflict_do_nothing()
+               for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
 def mark_stale(panel: str, day: date) -> None:
     """Mark a panel's referral day for rebuilding (in the caller's transaction; once is enough)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(StaleMeasureDay).values(panel=panel, day=day).on_conflict_do_nothing())
+    db.session.execute(_MARK_STALE[db.session.get_bind().dialect.name], {"panel": panel, "day": day})
 
 
 def mark_all_stale() -> None:
