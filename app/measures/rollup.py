@@ -66,9 +66,11 @@ def refresh(measure_set: MeasureSet) -> int:
     days = db.session.scalars(stale.with_for_update()).all()  # a second refresher waits, then finds none
     if not days:
         return 0
-    db.session.execute(delete(MeasureDay).where(MeasureDay.panel == panel, MeasureDay.day.in_(stale)))
+    # The days locked above, by value: a day marked stale meanwhile waits for the next refresh (a subquery here
+    # could see it in one statement and not in the next, and insert a day whose rows were never deleted).
+    db.session.execute(delete(MeasureDay).where(MeasureDay.panel == panel, MeasureDay.day.in_(days)))
     facts = measure_set.facts().subquery("facts")
-    on_stale_days = facts.c.referred_on.in_(stale)
+    on_stale_days = facts.c.referred_on.in_(days)
     for m in measure_set.measures:
         if isinstance(m, COUNTED):
             rows = (select(literal(panel), facts.c.referred_on, literal(m.key), literal(COUNT), m.aggregate(facts.c))
