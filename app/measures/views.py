@@ -36,8 +36,7 @@ def panel(panel: str):
     """Show a panel's measures for a period, as charts and as a table, with the filters and downloads."""
     if panel not in measure_sets():
         abort(404)
-    args = _query_from_form(request.args)
-    errors = args.pop("_errors", {})
+    args, errors = _query_from_form(request.args)
     results = None
     if not errors:
         try:
@@ -80,8 +79,7 @@ def download_json(panel: str):
 @policy("measures")
 def report():
     """The six-monthly board report: every panel's measures for the half-year, with short definitions, to print."""
-    args = _query_from_form(request.args)
-    errors = args.pop("_errors", {})
+    args, errors = _query_from_form(request.args)
     default = half_year(half_year(today()).start - timedelta(days=1))  # the last complete half-year
     sections, period = [], default
     if not errors:
@@ -104,8 +102,7 @@ def report():
 
 
 def _answer_or_422(panel: str) -> Results:
-    args = _query_from_form(request.args)
-    errors = args.pop("_errors", {})
+    args, errors = _query_from_form(request.args)
     try:
         if errors:
             raise InvalidQuery(errors)
@@ -120,7 +117,7 @@ def _csv_cells(figure) -> list:
             (WITHHELD if figure.suppressed else figure.value), "yes" if figure.suppressed else "no", m.definition]
 
 
-def _query_from_form(form) -> dict:
+def _query_from_form(form) -> tuple[dict, dict[str, str]]:
     """Read the filters: ISO from/to (links and the API's spelling), or the page's day/month/year fields, and by."""
     args = {key: form.get(key) or None for key in ("by", "from", "to")}  # a box left empty asks for the default
     errors = {}
@@ -131,9 +128,7 @@ def _query_from_form(form) -> dict:
                 args[end] = date(int(parts[2]), int(parts[1]), int(parts[0])).isoformat()
             except ValueError:
                 errors[end] = f"The {end} date must be a real date, for example 1 4 2026"
-    if errors:
-        args["_errors"] = errors
-    return args
+    return args, errors
 
 
 def period_links(panel: str, by: str | None, choices: list[tuple[str, Period]]) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ def write(case, kind: str, on: date, *, reason: str | None = None) -> AsbLetter:
     text = render_template(f"panels/asb_case_review/letters/{kind}.txt", case=case, on=on,
                            reason=(reason or "").strip(), grounds=DISCRETION_GROUNDS,
                            assessment=case.assessment,
+                           decision_days=settings.decision_working_days(),
                            escalation_days=settings.escalation_days())
     letter = AsbLetter(kind=kind, written_on=on)
     letter.body = text.strip() + "\n"

@@ -58,6 +58,11 @@ class AsbApplication(Case):
         return assess(self.complaints, self.referred_on, settings.qualifying_complaints())
 
     @property
+    def met_on_count(self) -> bool:
+        """Whether the qualifying complaints found at intake reach this area's number (s104)."""
+        return self.qualifying_complaints >= settings.qualifying_complaints()
+
+    @property
     def applicant_kind_label(self) -> str:
         return APPLICANT_KINDS.get(self.applicant_kind, self.applicant_kind)
 

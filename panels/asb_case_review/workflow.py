@@ -39,25 +39,20 @@ def _acknowledge(case, ctx) -> None:
 
 def _ground_given(case, ctx) -> dict[str, str]:
     """Met on the count, or on a discretionary ground (persistence, harm, the response) with the reason (s104)."""
-    if case.qualifying_complaints >= settings.qualifying_complaints() or ctx.data.get("ground") in DISCRETION_GROUNDS:
+    if case.met_on_count or ctx.data.get("ground") in DISCRETION_GROUNDS:
         return {}
     return {"ground": f"Fewer than {settings.qualifying_complaints()} complaints qualify: choose the ground on which "
                       "the threshold is met"}
 
 
-def _decide(met: bool):
+def _decide(met: bool, ground: str | None = None):
+    """Record the threshold decision (met on the count, on a discretionary ground, or on review) and its letter."""
     def effect(case, ctx) -> None:
         case.threshold_met, case.decided_on = met, ctx.occurred_on
         if met:
-            counted = case.qualifying_complaints >= settings.qualifying_complaints()
-            case.threshold_ground = "count" if counted else ctx.data.get("ground", "decision_review")
+            case.threshold_ground = ground or ("count" if case.met_on_count else ctx.data["ground"])
         letters.write(case, "threshold_decision", ctx.occurred_on, reason=ctx.reason)
     return effect
-
-
-def _overturn(case, ctx) -> None:
-    case.threshold_met, case.threshold_ground, case.decided_on = True, "decision_review", ctx.occurred_on
-    letters.write(case, "threshold_decision", ctx.occurred_on, reason=ctx.reason)
 
 
 def _views_valid(case, ctx) -> dict[str, str]:
@@ -123,7 +118,7 @@ ASB_CASE_REVIEW = Workflow(
         Step("request_decision_review", ("threshold_not_met",), "decision_review", COORDINATORS,
              "Record the applicant's request to review the decision", needs_reason=True),
         Step("overturn_decision", ("decision_review",), "threshold_met", COORDINATORS,
-             "Overturn: the threshold is met", needs_reason=True, effect=_overturn),
+             "Overturn: the threshold is met", needs_reason=True, effect=_decide(True, "decision_review")),
         Step("confirm_decision", ("decision_review",), "closed", COORDINATORS,
              "Confirm the threshold is not met and close", needs_reason=True, effect=_close),
         Step("close_not_met", ("threshold_not_met",), "closed", COORDINATORS,

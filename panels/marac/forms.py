@@ -21,8 +21,6 @@ from panels.marac import dash
 from panels.marac.models import ROUTES
 from panels.meeting_forms import ActionsForm, ListForm
 
-NAME = [InputRequired(), Length(max=100)]
-
 
 class ReferralForm(FlaskForm):
     referred_on = past_date_field("Date of referral", required=True)
