@@ -131,17 +131,24 @@ def agenda_cases(meeting: Meeting):
         .order_by(Case.is_repeat.desc(), Case.priority.desc(), Case.referred_on, Case.id)).all()
 
 
-def add_panel_members(meeting: Meeting) -> None:
-    """Invite every member of the meeting's panel."""
-    for user_id in db.session.scalars(select(Membership.user_id).where(
-            Membership.panel == meeting.panel, Membership.role == "panel_member")):
-        meeting.members.append(MeetingMember(user_id=user_id))
+def seat_members(meeting: Meeting) -> None:
+    """Give a seat to every member of the meeting's panel from its member agencies (all agencies when none are set)."""
+    agency_ids = {a.id for a in meeting.agencies}
+    seated = {m.user_id for m in meeting.members}
+    stmt = (select(User.id).join(Membership, Membership.user_id == User.id)
+            .where(Membership.panel == meeting.panel, Membership.role == "panel_member", User.is_enabled))
+    if agency_ids:
+        stmt = stmt.where(User.agency_id.in_(agency_ids))
+    for user_id in db.session.scalars(stmt):
+        if user_id not in seated:
+            meeting.members.append(MeetingMember(user_id=user_id))
 
 
 def create_meeting(panel: str, starts_at: datetime, cutoff_at: datetime, duration_minutes: int, venue: str,
-                   creator: User) -> Meeting:
+                   creator: User, *, agencies: list[Agency] | None = None, series=None) -> Meeting:
+    """Add a meeting with its member agencies, and seat their panel members; the caller commits."""
     meeting = Meeting(panel=panel, starts_at=starts_at, cutoff_at=cutoff_at, duration_minutes=duration_minutes,
-                      venue=venue, created_by_id=creator.id)
+                      venue=venue, created_by_id=creator.id, series=series, agencies=list(agencies or []))
     db.session.add(meeting)
-    add_panel_members(meeting)
+    seat_members(meeting)
     return meeting

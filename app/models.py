@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.crypto import EncryptedField
@@ -21,6 +21,9 @@ PANEL_ROLES = ("coordinator", "panel_member")
 #: Roles that may make referrals (analysts and admins never touch case data).
 CASE_ROLES = ("practitioner", "coordinator", "panel_member")
 ACTION_STATUSES = ("open", "complete", "not_done")
+#: How often a meeting series meets; "as_needed" generates no dates (meetings are added one by one).
+CADENCES = ("daily", "weekly", "fortnightly", "monthly", "as_needed")
+ATTENDANCE = ("present", "apologies", "absent")
 #: The largest value an integer column (a row id, a version) holds on every database: larger ones are never looked up.
 MAX_INT = 2**31 - 1
 
@@ -198,11 +201,51 @@ class AgencyResearch(db.Model):
     agency: Mapped[Agency] = relationship(lazy="joined")
 
 
+series_agencies = Table(
+    "series_agencies", db.metadata,
+    Column("series_id", ForeignKey("meeting_series.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id"), primary_key=True),
+)
+meeting_agencies = Table(
+    "meeting_agencies", db.metadata,
+    Column("meeting_id", ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id"), primary_key=True),
+)
+
+
+class MeetingSeries(db.Model):
+    """A panel's regular meeting (MARAC fortnightly on Tuesdays, a daily triage meeting): its dates are generated."""
+
+    __tablename__ = "meeting_series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    cadence: Mapped[str] = mapped_column(String(16))
+    #: The first meeting's date: it fixes the weekday (and, monthly, which week of the month).
+    first_on: Mapped[date]
+    start_time: Mapped[time]
+    duration_minutes: Mapped[int] = mapped_column(default=180)
+    #: The agenda closes this many working days before the meeting, at 17:00.
+    cutoff_working_days: Mapped[int] = mapped_column(default=5)
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agencies: Mapped[list[Agency]] = relationship(secondary=series_agencies, order_by="Agency.name")
+    __mapper_args__ = {"version_id_col": version}
+
+
 class Meeting(db.Model):
+    """One sitting of a panel: its agenda, who came, what was decided, and the minutes."""
+
     __tablename__ = "meetings"
-    __table_args__ = (Index("ix_meetings_panel_starts_at", "panel", "starts_at"),)
+    __table_args__ = (Index("ix_meetings_panel_starts_at", "panel", "starts_at"),
+                      UniqueConstraint("series_id", "starts_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     panel: Mapped[str] = mapped_column(String(32))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"))
     starts_at: Mapped[datetime]
     cutoff_at: Mapped[datetime]
     duration_minutes: Mapped[int] = mapped_column(default=180)
@@ -210,14 +253,30 @@ class Meeting(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Every change to the agenda (order, cases, deferrals) sets this, so the meeting's version moves with it.
+    agenda_changed_at: Mapped[datetime | None]
+    agenda_issued_at: Mapped[datetime | None]
+    confidentiality_recorded_at: Mapped[datetime | None]
+    confidentiality_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    minutes_ct: Mapped[str | None] = mapped_column(Text)
+    minutes_issued_at: Mapped[datetime | None]
 
+    minutes = EncryptedField()
+    series: Mapped[MeetingSeries | None] = relationship()
+    agencies: Mapped[list[Agency]] = relationship(secondary=meeting_agencies, order_by="Agency.name")
     members: Mapped[list[MeetingMember]] = relationship(cascade="all, delete-orphan")
-    items: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+    items: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                   order_by="AgendaItem.position")
+    attendance: Mapped[list[Attendance]] = relationship(cascade="all, delete-orphan")
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def title(self) -> str:
+        return self.series.title if self.series else f"{self.panel.replace('_', ' ').upper()} meeting"
 
 
 class MeetingMember(db.Model):
-    """A panel member invited to a meeting: they may open the cases on its agenda."""
+    """A person with a seat at a meeting: they see its running order (and the cases their agency may open)."""
 
     __tablename__ = "meeting_members"
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
@@ -225,12 +284,35 @@ class MeetingMember(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class Attendance(db.Model):
+    """Whether an agency was at a meeting, and who represented it."""
+
+    __tablename__ = "meeting_attendance"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    representative_ct: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    representative = EncryptedField()
+    agency: Mapped[Agency] = relationship(lazy="joined")
+
+
 class AgendaItem(db.Model):
+    """A case on a meeting's agenda: its place in the running order, and what the meeting decided."""
+
     __tablename__ = "agenda_items"
     __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    #: Added after the cut-off because it cannot wait.
+    is_urgent: Mapped[bool] = mapped_column(default=False)
+    decision_ct: Mapped[str | None] = mapped_column(Text)
+    discussed_at: Mapped[datetime | None]
+
+    decision = EncryptedField()
     meeting: Mapped[Meeting] = relationship(back_populates="items")
     case: Mapped[Case] = relationship()
 
@@ -239,19 +321,66 @@ class Action(db.Model):
     """Something an agency agreed to do for a case, with a due date and status."""
 
     __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_due_on", "status", "due_on"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     text_ct: Mapped[str | None] = mapped_column(Text)
+    #: The person in the owning agency who will do it (optional).
+    owner_ct: Mapped[str | None] = mapped_column(Text)
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="open")
     completed_on: Mapped[date | None]
+    #: Complete: the evidence it was done; not done: why not.
+    outcome_ct: Mapped[str | None] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     text = EncryptedField()
+    owner = EncryptedField()
+    outcome = EncryptedField()
     case: Mapped[Case] = relationship(back_populates="actions")
     owner_agency: Mapped[Agency] = relationship(lazy="joined")
     __mapper_args__ = {"version_id_col": version}
+
+
+class Notification(db.Model):
+    """Something a person should know about, shown in the service; its key makes each reminder happen once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_id", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: What this is about and for whom (e.g. "action_overdue:41:2026-03-02:7"): a second attempt is refused.
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    #: Shown in the service only (a case reference at most, never a name).
+    message: Mapped[str] = mapped_column(String(300))
+    #: The page to open, a path inside the service.
+    target: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class OutboxMail(db.Model):
+    """An email waiting to go, or gone: with no mail server (or a failing one) it is kept here, never lost."""
+
+    __tablename__ = "outbox_mails"
+    __table_args__ = (Index("ix_outbox_mails_status_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id", ondelete="SET NULL"),
+                                                        unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    #: Carries no personal data: what happened, and a link into the service.
+    body: Mapped[str] = mapped_column(Text)
+    #: pending -> sending -> sent; back to pending after a failure; failed after the last attempt.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

@@ -38,3 +38,12 @@ class Panel:
     measures: MeasureSet | None = None
     #: The link to the panel's referral or application form: (text, endpoint).
     new_referral: tuple[str, str] = ("", "")
+    #: Meetings. The state in which a case waits for a meeting, the step that lists it on one (its data names the
+    #: meeting), and the step that records the meeting's discussion of it.
+    ready_state: str = ""
+    list_step: str = "list"
+    meeting_step: str = ""
+    #: The panel's running-order rule: SQL ORDER BY terms over Case (and its own table) for proposed cases.
+    agenda_order: Callable[[], list] = lambda: []
+    #: About how long the meeting spends on a case, in minutes (a setting).
+    minutes_per_case: Callable[[], int] = lambda: 15
