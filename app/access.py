@@ -9,9 +9,8 @@ from flask import abort, g
 from sqlalchemy import false, or_, select
 
 from app import audit
-from app.agenda import agenda_cases
 from app.extensions import db
-from app.models import CASE_ROLES, Action, AgendaItem, Case, Meeting, MeetingMember
+from app.models import CASE_ROLES, Action, AgendaItem, Case, Meeting, MeetingMember, meeting_agencies
 
 #: Route policies: which global roles may call a view. "public" needs no sign-in; "static" is for files anyone may
 #: fetch (no session is read, and they may be cached); "sign_in_pending" is for the person between their password
@@ -53,10 +52,23 @@ def allows(policy_name: str, user) -> bool:
 
 
 def _member_case_ids(user, panels):
+    """Cases on the agendas of meetings the user sits on that their agency needs to know about.
+
+    A member agency of the meeting (every agency, for a meeting with none set) knows every case on its agenda; an
+    agency invited as a guest knows only the cases it referred or owns an action on. The rest show as restricted.
+    """
+    agencies_of_meeting = select(meeting_agencies.c.agency_id).where(meeting_agencies.c.meeting_id == Meeting.id)
+    needs_to_know = or_(
+        ~agencies_of_meeting.exists(),
+        agencies_of_meeting.where(meeting_agencies.c.agency_id == user.agency_id).exists(),
+        select(Case.id).where(Case.id == AgendaItem.case_id, Case.source_agency_id == user.agency_id).exists(),
+        select(Action.id).where(Action.case_id == AgendaItem.case_id, Action.owner_agency_id == user.agency_id)
+        .exists(),
+    )
     return (select(AgendaItem.case_id)
             .join(Meeting, Meeting.id == AgendaItem.meeting_id)
             .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
-            .where(MeetingMember.user_id == user.id, Meeting.panel.in_(panels)))
+            .where(MeetingMember.user_id == user.id, Meeting.panel.in_(panels), needs_to_know))
 
 
 def case_filter(user):
@@ -100,19 +112,6 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
     if action:
         audit.record(action, case_id=case.id, user=user)
     return case
-
-
-def read_agenda(user, meeting: Meeting) -> tuple[list[Case], set[int]]:
-    """Return a meeting's cases in discussion order and the ids of those the user may open, auditing each of those.
-
-    A seat on the meeting is not enough on its own: the case must pass the access policy too.
-    """
-    cases = agenda_cases(meeting)
-    visible = set(db.session.scalars(select(Case.id).where(case_filter(user), Case.id.in_([c.id for c in cases]))))
-    for case in cases:
-        if case.id in visible:
-            audit.record("case.agenda_listed", case_id=case.id, user=user)
-    return cases, visible
 
 
 def case_roles(user, case: Case) -> frozenset[str]:

@@ -9,11 +9,12 @@ from wtforms.validators import InputRequired
 
 from app import audit
 from app.access import actor, load_case, may_update_action, policy, visible_actions
-from app.agenda import update_action
+from app.agreed_actions import OUTCOME_MAX, update_action
 from app.auth.reauth import reauthentication_required
+from app.cases import show_errors
 from app.exports import csv_download
 from app.extensions import db
-from app.forms import FlaskForm, GovSubmitInput, SubmitField
+from app.forms import FlaskForm, GovSubmitInput, GovTextArea, Length, SubmitField, TextAreaField
 from app.models import Action
 from app.timeutil import today
 
@@ -26,6 +27,10 @@ class ActionForm(FlaskForm):
     version = HiddenField()
     status = RadioField("Status", widget=GovRadioInput(), validators=[InputRequired("Choose a status")],
                         choices={"open": "Open", "complete": "Complete", "not_done": "Not done"})
+    outcome = TextAreaField("Evidence it was done, or why it was not", widget=GovTextArea(),
+                            description="Complete: what was done and where it is recorded. Not done: why not, for "
+                                        "example the circumstances changed.",
+                            validators=[Length(max=OUTCOME_MAX)])
     submit = SubmitField("Save", widget=GovSubmitInput())
 
 
@@ -93,10 +98,12 @@ def update(case_id: int, action_id: int):
             db.session.rollback()
             return render_template("error.html", status=409, title="Someone else changed this action",
                                    message="Reload the case to see the latest status, then try again."), 409
-        update_action(item, form.status.data, today())
-        db.session.commit()
-        flash("Action updated.")
-        return redirect(url_for("cases.show", case_id=case.id))
+        errors = update_action(item, form.status.data, today(), form.outcome.data, user)
+        if not errors:
+            db.session.commit()
+            flash("Action updated.")
+            return redirect(url_for("cases.show", case_id=case.id))
+        show_errors(form, errors)
     response = render_template("actions/update.html", case=case, item=item, form=form)
     db.session.commit()
     return response, (422 if request.method == "POST" else 200)

@@ -5,13 +5,14 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from app.access import actor, load_case, may_update_action, policy, read_agenda, visible_meetings
-from app.agenda import update_action
+from app.access import actor, load_case, may_update_action, policy, visible_meetings
+from app.agreed_actions import update_action
 from app.api_schema import ACTION_UPDATE, EVENT, MAX_BODY, TOO_DEEP, field_errors
 from app.casework import detail, refer, summary, take_step
 from app.extensions import db
 from app.measures.compute import answer
 from app.measures.periods import InvalidQuery
+from app.meeting_papers import papers
 from app.models import Action, Meeting
 from app.openapi import document
 from app.timeutil import today
@@ -95,7 +96,9 @@ def update_case_action(case_id: int, action_id: int):
         abort(404)
     if body["version"] != action.version:
         return jsonify({"error": "conflict", "message": "The action has changed since you loaded it."}), 409
-    update_action(action, body["status"], today())
+    errors = update_action(action, body["status"], today(), body.get("outcome"), actor())
+    if errors:
+        raise Invalid(errors)
     db.session.commit()
     return jsonify({"id": action.id, "status": action.status, "version": action.version})
 
@@ -115,10 +118,10 @@ def meeting_agenda(meeting_id: int):
     meeting = db.session.scalar(visible_meetings(actor()).where(Meeting.id == meeting_id))
     if meeting is None:
         abort(404)
-    cases, visible = read_agenda(actor(), meeting)
-    items = [{**summary(case), "actions": [
+    read = papers(actor(), meeting)
+    items = [{**summary(row.case), "number": row.number, "actions": [
         {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
-        for a in case.actions]} for case in cases if case.id in visible]
+        for a in row.actions]} for row in read.rows if not row.is_restricted]
     db.session.commit()
     return jsonify({"meeting": _meeting(meeting), "items": items})
 

@@ -67,6 +67,9 @@ EVENT = {
 ACTION_UPDATE = {
     "type": "object", "additionalProperties": False, "required": ["status", "version"],
     "properties": {"status": {"enum": ["open", "complete", "not_done"]},
+                   "outcome": {"type": "string", "maxLength": 5000,
+                               "description": "Complete: the evidence it was done; not done: why not. Required for "
+                                              "both."},
                    "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
 }
 

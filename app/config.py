@@ -63,6 +63,7 @@ DEFAULTS: dict[str, object] = {
     "MARAC_ESCALATION_INCIDENTS": 3,
     "MARAC_REPEAT_MONTHS": 12,
     "MARAC_TRIAGE_MODEL": "full_marac",  # full_marac | actions_only_allowed
+    "MARAC_MINUTES_PER_CASE": 12,  # SafeLives: 10-15 minutes a case
     # ASB case review local rules (reference/domain-workflows.md section 2): the threshold and the timescales.
     "ASB_QUALIFYING_COMPLAINTS": 3,
     "ASB_ACKNOWLEDGE_WORKING_DAYS": 5,
@@ -70,6 +71,13 @@ DEFAULTS: dict[str, object] = {
     "ASB_REVIEW_MEETING_DAYS": 28,
     "ASB_OUTCOME_WORKING_DAYS": 7,
     "ASB_ESCALATION_DAYS": 21,
+    "ASB_MINUTES_PER_CASE": 45,  # a review meeting hears one application in depth (an estimate: set it locally)
+    # Meetings: the minutes a panel gives each action carried forward overdue, and the statement read at the start.
+    "MEETING_MINUTES_PER_CARRIED_ACTION": 2,
+    "MEETING_CONFIDENTIALITY_STATEMENT": (
+        "Information shared at this meeting is confidential. It is shared only to keep people safe, and only with "
+        "those who need to know it; it must not be passed on without the consent of the agency that shared it. "
+        "Each agency remains responsible for its own actions."),
     # Women aged 16 and over living in the area (ONS mid-year estimate), for cases per 10,000; None leaves it out.
     "MARAC_ADULT_FEMALE_POPULATION": None,
 }

@@ -1,16 +1,18 @@
-"""Meeting pages: the list, a new meeting, and the agenda with its actions."""
+"""Meeting pages: the list, a new meeting, the agenda, and building it (proposals, order, deferral, issue)."""
 from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from wtforms import IntegerField, SelectField
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 
+from app import agenda as agendas
 from app import audit
-from app.access import actor, policy, read_agenda, visible_meetings
-from app.agenda import create_meeting
+from app.access import actor, coordinates, load_case, policy, visible_meetings
+from app.casework import take_step
 from app.extensions import db
 from app.forms import (
     DataRequired,
@@ -24,8 +26,10 @@ from app.forms import (
     SubmitField,
     ValidationError,
 )
-from app.models import Meeting
-from app.timeutil import local_now, today
+from app.meeting_papers import papers
+from app.models import Agency, Meeting, MeetingMember, Membership, User
+from app.timeutil import local_now, today, utcnow
+from workflows import Invalid, WorkflowError
 
 bp = Blueprint("meetings", __name__)
 
@@ -43,6 +47,9 @@ class MeetingForm(FlaskForm):
     cutoff_on = DateField("Agenda cut-off date", widget=GovDateInput(), format="%d %m %Y",
                           validators=[DataRequired("Enter the agenda cut-off date")])
     venue = StringField("Venue or online link", widget=GovTextInput(), validators=[Length(max=200)])
+    agencies = SelectMultipleField("Member agencies", widget=GovCheckboxesInput(), coerce=int,
+                                   description="Their panel members get a seat and see every case on the agenda. Tick "
+                                               "none to make every agency a member.")
     submit = SubmitField("Create meeting", widget=GovSubmitInput())
 
     def validate_start_time(self, field):
@@ -61,6 +68,23 @@ class MeetingForm(FlaskForm):
     def validate_starts_on(self, field):
         if field.data and field.data < today():
             raise ValidationError("The meeting date must be today or in the future")
+
+
+class AgendaForm(FlaskForm):
+    """Every change to an agenda carries the version it was made to: a stale one is a conflict."""
+
+    version = HiddenField()
+
+
+class InviteForm(AgendaForm):
+    user_id = SelectField("Invite someone to this meeting", widget=GovSelect(), coerce=int,
+                          description="A panel member from an agency that is not a member of this meeting sees only "
+                                      "the cases their agency referred or owns actions on.",
+                          validators=[InputRequired("Choose the person to invite")])
+
+
+def _agencies():
+    return [(a.id, a.name) for a in db.session.scalars(select(Agency).order_by(Agency.name))]
 
 
 @bp.get("/meetings")
@@ -83,10 +107,12 @@ def new():
     panels = current_app.extensions["panels"]
     form = MeetingForm()
     form.panel.choices = [(k, panels[k].title) for k in sorted(user.panels_as("coordinator")) if k in panels]
+    form.agencies.choices = _agencies()
     if form.validate_on_submit():
-        meeting = create_meeting(form.panel.data, form.starts_at(),
-                                 datetime.combine(form.cutoff_on.data, time(17, 0)), form.duration_minutes.data,
-                                 form.venue.data or "", user)
+        meeting = agendas.create_meeting(
+            form.panel.data, form.starts_at(), datetime.combine(form.cutoff_on.data, time(17, 0)),
+            form.duration_minutes.data, form.venue.data or "", user,
+            agencies=list(db.session.scalars(select(Agency).where(Agency.id.in_(form.agencies.data)))))
         audit.record("meeting.create", detail=f"panel={meeting.panel}")
         db.session.commit()
         flash("Meeting created.")
@@ -94,15 +120,204 @@ def new():
     return render_template("meetings/new.html", form=form), (422 if form.errors else 200)
 
 
+def visible_meeting(meeting_id: int) -> Meeting:
+    """The meeting if the person coordinates its panel or has a seat at it; otherwise 404."""
+    meeting = db.session.scalar(visible_meetings(actor()).where(Meeting.id == meeting_id))
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def coordinated_meeting(meeting_id: int) -> Meeting:
+    """The meeting if the person coordinates its panel; otherwise 404."""
+    meeting = visible_meeting(meeting_id)
+    if not coordinates(actor(), meeting.panel):
+        abort(404)
+    return meeting
+
+
 @bp.get("/meetings/<id:meeting_id>")
 @policy("case_work")
 def agenda(meeting_id: int):
-    """Show a meeting's agenda in discussion order, with each case's actions."""
+    """Show a meeting's agenda in running order, need-to-know applied; its coordinator also builds it here."""
+    return _agenda_response(visible_meeting(meeting_id))
+
+
+def _agenda_response(meeting: Meeting, errors: list[str] | None = None, status: int = 200):
     user = actor()
-    meeting = db.session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
-    if meeting is None:
-        abort(404)
-    cases, visible = read_agenda(user, meeting)
-    response = render_template("meetings/agenda.html", meeting=meeting, cases=cases, visible=visible)
+    panel = current_app.extensions["panels"][meeting.panel]
+    read = papers(user, meeting)
+    builder = None
+    if coordinates(user, meeting.panel) and meeting.starts_at.date() >= today():
+        builder = {"proposals": agendas.proposals(meeting, panel.ready_state, panel.agenda_order(), today()),
+                   "later": agendas.later_meetings(meeting, today()), "invite": _invite_form(meeting)}
+    response = render_template("meetings/agenda.html", papers=read, meeting=meeting, panel=panel, builder=builder,
+                               form=AgendaForm(version=meeting.version), errors=errors or [],
+                               is_coordinator=coordinates(user, meeting.panel), has_started=_has_started(meeting))
     db.session.commit()
-    return response
+    return response, status
+
+
+def _has_started(meeting: Meeting) -> bool:
+    return meeting.starts_at <= local_now()
+
+
+def _invite_form(meeting: Meeting) -> InviteForm:
+    form = InviteForm(version=meeting.version)
+    seated = select(MeetingMember.user_id).where(MeetingMember.meeting_id == meeting.id)
+    people = db.session.execute(
+        select(User.id, User.display_name, Agency.name).join(Agency, Agency.id == User.agency_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.panel == meeting.panel, Membership.role == "panel_member", User.is_enabled,
+               User.id.not_in(seated)).order_by(Agency.name, User.display_name)).all()
+    form.user_id.choices = [(0, "Choose a person")] + [(i, f"{name or 'Unnamed'}, {agency}")
+                                                      for i, name, agency in people]
+    return form
+
+
+def _changing(meeting_id: int) -> Meeting:
+    """The coordinated meeting an agenda change is for, refusing a stale version (409) or a past meeting (422)."""
+    meeting = coordinated_meeting(meeting_id)
+    form = AgendaForm()
+    if not form.validate_on_submit():
+        abort(400)
+    agendas.check_version(meeting, form.version.data)
+    return meeting
+
+
+def _conflict():
+    db.session.rollback()
+    return render_template("error.html", status=409, title="Someone else changed this agenda",
+                           message="Another coordinator saved a change to this agenda after you opened it. "
+                                   "Reload the agenda to see it, then make your change again."), 409
+
+
+def _done(meeting: Meeting, message: str, event: str):
+    audit.record(event, detail=f"meeting={meeting.id}")
+    db.session.commit()
+    flash(message)
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+
+
+def _past(meeting: Meeting):
+    return _agenda_response(meeting, ["This meeting has taken place: its agenda can no longer change."], 422)
+
+
+def _chosen_ids() -> list[int]:
+    return [int(v) for v in request.form.getlist("case_id") if v.isdigit() and len(v) < 10]
+
+
+@bp.post("/meetings/<id:meeting_id>/agenda/add")
+@policy("coordinator")
+def add_cases(meeting_id: int):
+    """List the chosen cases waiting for a meeting (urgent: those ready after the cut-off) on this agenda."""
+    try:
+        meeting = _changing(meeting_id)
+    except agendas.AgendaConflict:
+        return _conflict()
+    if meeting.starts_at.date() < today():
+        return _past(meeting)
+    panel = current_app.extensions["panels"][meeting.panel]
+    urgent = request.form.get("urgent") == "1"
+    waiting = agendas.proposals(meeting, panel.ready_state, panel.agenda_order(), today())
+    allowed = {c.id for c in (waiting.after_cutoff if urgent else waiting.by_cutoff)}
+    chosen = _chosen_ids()
+    if not chosen or not set(chosen) <= allowed:
+        return _agenda_response(meeting, ["Choose one or more of the cases shown waiting for a meeting."], 422)
+    user = actor()
+    for case_id in chosen:
+        case = load_case(user, case_id, action="case.read_for_change")
+        try:
+            take_step(user, case, panel.list_step, version=case.version,
+                      data={"meeting_id": meeting.id, "urgent": urgent})
+        except WorkflowError as exc:
+            db.session.rollback()
+            message = "; ".join(exc.errors.values()) if isinstance(exc, Invalid) else str(exc)
+            return _agenda_response(db.session.get(Meeting, meeting_id), [f"{case.reference}: {message}"], 422)
+        db.session.flush()  # the next case's place is worked out from this one's
+    count = len(chosen)
+    return _done(meeting, f"{count} {'case' if count == 1 else 'cases'} added to the agenda.", "meeting.agenda_add")
+
+
+@bp.post("/meetings/<id:meeting_id>/agenda/move")
+@policy("coordinator")
+def move(meeting_id: int):
+    """Move a case one place up or down the running order."""
+    try:
+        meeting = _changing(meeting_id)
+    except agendas.AgendaConflict:
+        return _conflict()
+    if meeting.starts_at.date() < today():
+        return _past(meeting)
+    places = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    item_id = request.form.get("item_id", "")
+    if places is None or not item_id.isdigit() or not agendas.move(meeting, int(item_id[:9]), places):
+        abort(404)
+    return _done(meeting, "Running order changed.", "meeting.agenda_order")
+
+
+@bp.post("/meetings/<id:meeting_id>/agenda/sort")
+@policy("coordinator")
+def sort(meeting_id: int):
+    """Put the running order back in the panel's order (urgent cases first)."""
+    try:
+        meeting = _changing(meeting_id)
+    except agendas.AgendaConflict:
+        return _conflict()
+    if meeting.starts_at.date() < today():
+        return _past(meeting)
+    agendas.sort_by_rule(meeting, current_app.extensions["panels"][meeting.panel].agenda_order())
+    return _done(meeting, "Running order sorted by the panel's rule.", "meeting.agenda_order")
+
+
+@bp.post("/meetings/<id:meeting_id>/agenda/defer")
+@policy("coordinator")
+def defer(meeting_id: int):
+    """Move a case to a later meeting of the panel."""
+    try:
+        meeting = _changing(meeting_id)
+    except agendas.AgendaConflict:
+        return _conflict()
+    item = next((i for i in meeting.items if str(i.id) == request.form.get("item_id")), None)
+    if item is None:
+        abort(404)
+    target_id = request.form.get("to_meeting_id", "")
+    target_id = int(target_id) if target_id.isdigit() and len(target_id) < 10 else None
+    problem = agendas.defer_problem(meeting, item, target_id, today())
+    if problem:
+        return _agenda_response(meeting, [problem], 422)
+    agendas.defer(meeting, item, db.session.get(Meeting, target_id))
+    return _done(meeting, "Case moved to the later meeting.", "meeting.agenda_defer")
+
+
+@bp.post("/meetings/<id:meeting_id>/agenda/issue")
+@policy("coordinator")
+def issue(meeting_id: int):
+    """Issue the agenda: everyone with a seat is told it is ready to read."""
+    try:
+        meeting = _changing(meeting_id)
+    except agendas.AgendaConflict:
+        return _conflict()
+    if meeting.starts_at.date() < today():
+        return _past(meeting)
+    if not meeting.items:
+        return _agenda_response(meeting, ["Add at least one case before issuing the agenda."], 422)
+    agendas.issue(meeting, utcnow())
+    return _done(meeting, "Agenda issued: everyone with a seat has been told.", "meeting.agenda_issue")
+
+
+@bp.post("/meetings/<id:meeting_id>/seats")
+@policy("coordinator")
+def invite(meeting_id: int):
+    """Give a panel member a seat at this meeting (a guest when their agency is not a member)."""
+    meeting = coordinated_meeting(meeting_id)
+    form = _invite_form(meeting)
+    if not form.validate_on_submit() or not form.user_id.data:
+        return _agenda_response(meeting, ["Choose the person to invite."], 422)
+    try:
+        agendas.check_version(meeting, form.version.data)
+    except agendas.AgendaConflict:
+        return _conflict()
+    meeting.members.append(MeetingMember(user_id=form.user_id.data))
+    agendas.touch(meeting)
+    return _done(meeting, "Invitation added: they can now see this meeting.", "meeting.invite")

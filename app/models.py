@@ -244,6 +244,7 @@ class Meeting(db.Model):
     __table_args__ = (Index("ix_meetings_panel_starts_at", "panel", "starts_at"),
                       UniqueConstraint("series_id", "starts_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     panel: Mapped[str] = mapped_column(String(32))
     series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"))
     starts_at: Mapped[datetime]
@@ -288,8 +289,11 @@ class Attendance(db.Model):
     """Whether an agency was at a meeting, and who represented it."""
 
     __tablename__ = "meeting_attendance"
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     status: Mapped[str] = mapped_column(String(16))
     representative_ct: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -304,6 +308,7 @@ class AgendaItem(db.Model):
     __tablename__ = "agenda_items"
     __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)

@@ -10,7 +10,16 @@ from wtforms.validators import InputRequired
 
 from app.cases import StepForm
 from app.extensions import db
-from app.forms import DateField, GovDateInput, GovTextArea, Length, Optional, TextAreaField
+from app.forms import (
+    DateField,
+    GovDateInput,
+    GovTextArea,
+    GovTextInput,
+    Length,
+    Optional,
+    StringField,
+    TextAreaField,
+)
 from app.models import Agency, Meeting
 from app.timeutil import today
 
@@ -44,9 +53,10 @@ class ActionsForm(StepForm):
         rows = []
         for i in range(ACTION_ROWS):
             agency, text = getattr(self, f"actions_{i}_owner_agency").data, getattr(self, f"actions_{i}_text").data
+            owner = (getattr(self, f"actions_{i}_owner").data or "").strip()
             due: date | None = getattr(self, f"actions_{i}_due_on").data
-            if agency or (text or "").strip() or due:
-                rows.append({"owner_agency": agency or None, "text": text or "",
+            if agency or (text or "").strip() or owner or due:
+                rows.append({"owner_agency": agency or None, "owner": owner, "text": text or "",
                              "due_on": due.isoformat() if due else None})
         return {"actions": rows}
 
@@ -54,6 +64,10 @@ class ActionsForm(StepForm):
 for _i in range(ACTION_ROWS):
     setattr(ActionsForm, f"actions_{_i}_owner_agency",
             SelectField(f"Action {_i + 1}: owning agency", widget=GovSelect(), validators=[Optional()]))
+    setattr(ActionsForm, f"actions_{_i}_owner",
+            StringField(f"Action {_i + 1}: owner (optional)", widget=GovTextInput(),
+                        description="The person in that agency who will do it",
+                        validators=[Optional(), Length(max=200)]))
     setattr(ActionsForm, f"actions_{_i}_text",
             TextAreaField(f"Action {_i + 1}: what will be done", widget=GovTextArea(),
                           validators=[Optional(), Length(max=2000)]))

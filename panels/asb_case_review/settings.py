@@ -32,3 +32,7 @@ def outcome_working_days() -> int:
 
 def escalation_days() -> int:
     return _setting("ESCALATION_DAYS")
+
+
+def minutes_per_case() -> int:
+    return _setting("MINUTES_PER_CASE")

@@ -23,3 +23,8 @@ def actions_only_triage_allowed() -> bool:
 def adult_female_population() -> int | None:
     value = current_app.config["MARAC_ADULT_FEMALE_POPULATION"]
     return int(value) if value else None
+
+
+def minutes_per_case() -> int:
+    """About how long the MARAC spends on a case (SafeLives: 10-15 minutes)."""
+    return int(current_app.config["MARAC_MINUTES_PER_CASE"])

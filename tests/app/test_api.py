@@ -439,14 +439,15 @@ def test_an_action_update_with_a_stale_version_is_409(make_user, make_referral, 
     action = api.get(people["chair"], f"/api/v1/cases/{case.id}").get_json()["actions"][0]
     path = f"/api/v1/cases/{case.id}/actions/{action['id']}"
 
-    stale = api.post(people["member"], path, {"status": "complete", "version": action["version"] + 1})
+    stale = api.post(people["member"], path,
+                     {"status": "complete", "version": action["version"] + 1, "outcome": "Seen"})
     assert stale.status_code == 409 and stale.get_json()["error"] == "conflict"
     assert api.get(people["chair"], f"/api/v1/cases/{case.id}").get_json()["actions"][0]["status"] == "open"
 
-    done = api.post(people["member"], path, {"status": "complete", "version": action["version"]})
+    done = api.post(people["member"], path, {"status": "complete", "version": action["version"], "outcome": "Seen"})
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "complete" and done.get_json()["version"] == action["version"] + 1
-    replay = api.post(people["member"], path, {"status": "not_done", "version": action["version"]})
+    replay = api.post(people["member"], path, {"status": "not_done", "version": action["version"], "outcome": "Left"})
     assert replay.status_code == 409
     shown = api.get(people["chair"], f"/api/v1/cases/{case.id}").get_json()["actions"][0]
     assert shown["status"] == "complete" and shown["completed_on"] == TODAY.isoformat()
@@ -467,7 +468,7 @@ def test_only_the_owning_agency_or_the_coordinator_updates_an_action(make_user, 
     case = heard_with_open_action(make_referral(people["practitioner"]), people["chair"])
     action = api.get(people["chair"], f"/api/v1/cases/{case.id}").get_json()["actions"][0]  # owned by HEALTH
     path = f"/api/v1/cases/{case.id}/actions/{action['id']}"
-    body = {"status": "complete", "version": action["version"]}
+    body = {"status": "complete", "version": action["version"], "outcome": "Flag added to the record"}
     assert api.post(people["practitioner"], path, body).status_code == 404  # POLICE may open the case, not this
     assert api.post(people["chair"], f"/api/v1/cases/{case.id}/actions/987654", body).status_code == 404
     other = heard_with_open_action(make_referral(people["practitioner"], forename="Eirlys"), people["chair"])

@@ -102,12 +102,12 @@ def _page_action_update(w):
     browser = w.browser(w.member)
     path = f"/cases/{w.case.id}/actions/{w.action_id}"
     form = w.form(browser, path)
-    return w.member, "web", lambda: browser.post(path, data={**form, "status": "complete"})
+    return w.member, "web", lambda: browser.post(path, data={**form, "status": "complete", "outcome": "Visited"})
 
 
 def _api_action_update(w):
     return w.chair, "api", lambda: w.api.post(w.chair, f"/api/v1/cases/{w.case.id}/actions/{w.action_id}",
-                                              {"status": "not_done", "version": 1})
+                                              {"status": "not_done", "version": 1, "outcome": "Moved away"})
 
 
 def _page_agenda(w):
@@ -286,8 +286,9 @@ def test_when_the_audit_write_fails_changes_are_rolled_back(world, make_referral
             chair.post(f"/cases/{received.id}/steps/accept", data=accept_form),
             world.api.post(world.chair, f"/api/v1/cases/{received.id}/events",
                            {"event": "accept", "version": state[1]}),
-            member.post(action_path, data={**action_form, "status": "complete"}),
-            world.api.post(world.member, f"/api/v1{action_path}", {"status": "complete", "version": 1}),
+            member.post(action_path, data={**action_form, "status": "complete", "outcome": "Visited"}),
+            world.api.post(world.member, f"/api/v1{action_path}",
+                           {"status": "complete", "version": 1, "outcome": "Visited"}),
             member.post(f"/cases/{listed.id}/research", data={"csrf_token": research_form["csrf_token"],
                                                               "text": "Rhian attended the walk-in centre"}),
             world.api.post(world.practitioner, "/api/v1/referrals", referral_body(forename="Rhian")),

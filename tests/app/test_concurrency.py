@@ -61,7 +61,7 @@ def test_two_agencies_updating_one_action_at_once_one_wins_the_other_gets_409(ap
         browser = sign_in(app, user)
         fields = form_fields(browser.get(path).get_data(as_text=True))
         posts.append((browser, path, {"csrf_token": fields["csrf_token"][0], "version": fields["version"][0],
-                                      "status": status}))
+                                      "status": status, "outcome": "Recorded on the system"}))
     statuses = _together(posts)
     assert sorted(statuses) == [302, 409], statuses
     _db.session.expire_all()

@@ -117,7 +117,8 @@ def test_the_marac_journey_from_referral_to_closure(app, make_user, make_agency)
     action_id = int(re.search(rf'href="/cases/{case_id}/actions/(\d+)"', html).group(1))
 
     # ...marks the action complete and closes the case.
-    response = submit(coordinator, f"/cases/{case_id}/actions/{action_id}", {"status": "complete"})
+    response = submit(coordinator, f"/cases/{case_id}/actions/{action_id}",
+                      {"status": "complete", "outcome": "Flag added"})
     assert response.status_code == 302
     assert _db.session.get(Action, action_id).status == "complete"
     response = submit(coordinator, f"/cases/{case_id}/steps/close", {})
@@ -274,9 +275,10 @@ def test_two_updates_of_one_action_first_wins_second_gets_409(app, make_user, ma
     browsers = [sign_in(app, chair), sign_in(app, member)]
     forms = [form_fields(page_text(b, path)) for b in browsers]
     won = browsers[0].post(path, data={"csrf_token": forms[0]["csrf_token"][0], "version": forms[0]["version"][0],
-                                       "status": "complete"})
+                                       "status": "complete", "outcome": "Done"})
     lost = browsers[1].post(path, data={"csrf_token": forms[1]["csrf_token"][0],
-                                        "version": forms[1]["version"][0], "status": "not_done"})
+                                        "version": forms[1]["version"][0], "status": "not_done",
+                                        "outcome": "Moved away"})
     assert (won.status_code, lost.status_code) == (302, 409)
     _db.session.expire_all()
     assert _db.session.get(Action, action_id).status == "complete"

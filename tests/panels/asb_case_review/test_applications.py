@@ -255,6 +255,6 @@ def test_a_coordinator_takes_an_application_to_closure_through_the_pages(app, ap
     page = browser.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Outcome of the case review" in page and "Please make it stop." in page
     action = _db.session.get(AsbApplication, case.id).actions[0]
-    assert submit(browser, f"/cases/{case.id}/actions/{action.id}", {"status": "complete"},
+    assert submit(browser, f"/cases/{case.id}/actions/{action.id}", {"status": "complete", "outcome": "Patrols done"},
                   form_path=f"/cases/{case.id}/actions/{action.id}").status_code == 302
     take("close", expect="closed")

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import agenda
+from app import agenda, agreed_actions
 from app.audit import AuditEvent
 from app.casework import take_step
 from app.models import Action, AgendaItem, Case, Meeting, User
@@ -110,7 +110,8 @@ class Area:
 
     def settle_actions(self, case: Case, status: str = "complete") -> None:
         for action in self.db.session.scalars(select(Action).where(Action.case_id == case.id)):
-            agenda.update_action(action, status, today())
+            outcome = "Done: see the agency's record" if status != "open" else None
+            agreed_actions.update_action(action, status, today(), outcome=outcome)
         self.db.session.commit()
 
     def triage_allowed(self):
