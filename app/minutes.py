@@ -74,6 +74,9 @@ def save_minutes(meeting: Meeting, notes: str, decisions: dict[int, str], now: d
     if len(notes or "") > NOTES_MAX:
         errors["notes"] = f"The notes must be {NOTES_MAX} characters or fewer"
     items = {item.id: item for item in meeting.items}
+    # A case not yet decided may stay blank in a draft; a decision once recorded cannot be blanked out.
+    decisions = {i: text for i, text in decisions.items()
+                 if (text or "").strip() or i not in items or items[i].decision}
     for item_id, text in decisions.items():
         problem = decision_problem(text) if item_id in items else "This case is not on the agenda"
         if problem:

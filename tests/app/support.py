@@ -102,6 +102,13 @@ def sign_in(app, user, password: str = PASSWORD):
     return complete_sign_in(app.test_client(), user, password)
 
 
+def page_text(browser, path: str) -> str:
+    """GET a page that must answer 200 and return its HTML."""
+    response = browser.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
 def submit(browser, path: str, data: dict, *, form_path: str | None = None):
     """Load the page with the form (`path`, or `form_path`), fill in `data` as a person would, and submit it.
 

@@ -19,6 +19,7 @@ from tests.app.support import (
     gov_date,
     list_case,
     meeting_on,
+    page_text,
     seat,
     sign_in,
     step,
@@ -49,12 +50,6 @@ def case_id_from(response) -> int:
     match = re.fullmatch(r"(?:http://localhost)?/cases/(\d+)", response.headers.get("Location", ""))
     assert match, (response.status_code, response.headers.get("Location"))
     return int(match.group(1))
-
-
-def page_text(browser, path: str) -> str:
-    response = browser.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def timeline(html: str) -> list[str]:
