@@ -20,7 +20,7 @@ from app.models import MAX_INT
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where each role starts after signing in.
-START_PAGES = {"practitioner": "cases.index", "coordinator": "cases.index", "panel_member": "cases.index",
+START_PAGES = {"practitioner": "cases.index", "coordinator": "dashboard.index", "panel_member": "cases.index",
                "analyst": "measures.index", "admin": "admin.users"}
 ASSETS = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 
@@ -48,7 +48,21 @@ def create_app(config: dict | None = None) -> Flask:
 
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)
-    from app import account, actions, admin, api, auth, cases, cli, errors, guard, meeting_record, meetings, security
+    from app import (
+        account,
+        actions,
+        admin,
+        api,
+        auth,
+        cases,
+        cli,
+        dashboard,
+        errors,
+        guard,
+        meeting_record,
+        meetings,
+        security,
+    )
     from app.measures import views as measures
 
     app.register_blueprint(auth.bp)
@@ -57,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(meeting_record.bp)
     app.register_blueprint(api.bp)
     measures.init_app(app)

@@ -74,6 +74,7 @@ DEFAULTS: dict[str, object] = {
     "ASB_MINUTES_PER_CASE": 45,  # a review meeting hears one application in depth (an estimate: set it locally)
     # Meetings: the minutes a panel gives each action carried forward overdue, and the statement read at the start.
     "MEETING_MINUTES_PER_CARRIED_ACTION": 2,
+    "MEETING_MINUTES_WORKING_DAYS": 3,  # minutes out within 3 working days of the meeting (a local rule)
     "MEETING_CONFIDENTIALITY_STATEMENT": (
         "Information shared at this meeting is confidential. It is shared only to keep people safe, and only with "
         "those who need to know it; it must not be passed on without the consent of the agency that shared it. "

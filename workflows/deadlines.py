@@ -23,16 +23,25 @@ def open_for(case) -> list[tuple[str, Deadline]]:
 
 def overdue(case_ids: list[int], on: date) -> dict[int, list[str]]:
     """The steps each of these cases is late with (open deadlines due before the day), by case id."""
-    if not case_ids:
-        return {}
+    return _late(Deadline.case_id.in_(case_ids), on) if case_ids else {}
+
+
+def late_in_panel(panel: str, on: date, limit: int = 100) -> dict[int, list[str]]:
+    """The panel's cases that are late with a step people must take, soonest due first (at most ``limit``)."""
+    return _late(Case.panel == panel, on, limit)
+
+
+def _late(where, on: date, limit: int | None = None) -> dict[int, list[str]]:
     late: dict[int, list[str]] = {}
     rows = db.session.execute(select(Deadline.case_id, Deadline.state, Deadline.kind, Case.panel)
                               .join(Case, Case.id == Deadline.case_id)
-                              .where(Deadline.case_id.in_(case_ids), Deadline.closed_at.is_(None),
-                                     Deadline.expired_at.is_(None), Deadline.due_on < on).order_by(Deadline.due_on))
+                              .where(where, Deadline.closed_at.is_(None), Deadline.expired_at.is_(None),
+                                     Deadline.due_on < on).order_by(Deadline.due_on, Deadline.id))
     for case_id, state, kind, panel in rows:
         rule = next((r for r in workflow_named(panel).deadlines if (r.state, r.kind) == (state, kind)), None)
         if rule is not None and rule.on_expiry is None:  # a rule the scheduler carries out is not a late step
+            if case_id not in late and limit is not None and len(late) >= limit:
+                break
             late.setdefault(case_id, []).append(rule.label)
     return late
 

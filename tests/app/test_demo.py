@@ -119,7 +119,7 @@ def test_flask_demo_load_leaves_a_real_database_alone(app, db, make_user):
     assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("%@demo.invalid"))) == 0
 
 
-START_PAGES = {"practitioner": "/cases", "coordinator": "/cases", "panel_member": "/cases", "analyst": "/measures/",
+START_PAGES = {"practitioner": "/cases", "coordinator": "/dashboard", "panel_member": "/cases", "analyst": "/measures/",
                "admin": "/admin/users"}
 
 

@@ -281,3 +281,21 @@ def test_the_meeting_is_recorded_and_its_minutes_issued_through_the_pages(app, a
     assert "Quorate." in minutes and "Ioan" not in minutes
     _db.session.expire_all()
     assert _db.session.get(Meeting, meeting.id).minutes_issued_at <= utcnow()
+
+
+def test_the_coordinators_dashboard_shows_overdue_actions_by_agency_and_what_is_owed(app, area, make_referral):
+    past = meeting_on(area["chair"], TODAY, at=time(0, 0))
+    case = list_case(make_referral(area["police"], forename="Ioan"), area["chair"], past)
+    step(case, area["chair"], "hear", data={"actions": [
+        {"owner_agency": "HEALTH", "text": "Flag the GP record", "due_on": TODAY.isoformat()}]})
+    action = _db.session.scalar(select(Action))
+    action.due_on = TODAY - timedelta(days=4)  # as if agreed at an earlier meeting and never done
+    _db.session.commit()
+    accepted(make_referral, area, forename="Llinos")
+
+    html = page_text(sign_in(app, area["chair"]), "/dashboard")
+    assert "1</span> case waiting for a meeting" in html and "1</span> overdue action" in html
+    assert "Flag the GP record" in html and ">4<" in html and case.reference in html
+    assert "Minutes to issue" in html and "Llinos" not in html
+    assert audit_rows(action="case.dashboard_listed")
+    assert sign_in(app, area["police"]).get("/dashboard").status_code == 404
