@@ -395,7 +395,8 @@ class _Seeder:
         self._history(batch, case_id, kept, referrer, submitted_at)
         heard = any(s[0] == "hear" for s in kept)
         if meeting_index is not None and any(s[0] == "list" for s in kept):
-            batch.add("agenda_items", {"meeting_id": self.meeting_ids[meeting_index], "case_id": case_id})
+            batch.add("agenda_items", {"meeting_id": self.meeting_ids[meeting_index], "case_id": case_id,
+                                       "uid": self.uid(), "position": case_id})
         if heard:
             self._actions(batch, case_id, self.meeting_ids[meeting_index], self.meeting_days[meeting_index], actions)
         if closed_on is not None and any(s[0] == "close" for s in kept):
