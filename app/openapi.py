@@ -110,7 +110,8 @@ def document(panels: dict) -> dict:
                     "type": "object", "properties": {"meetings": {"type": "array", "items": MEETING}}}}}},
                     "401": common["401"]}}},
             "/api/v1/meetings/{meeting_id}/agenda": {"get": {
-                "operationId": "meetingAgenda", "summary": "A meeting's agenda in discussion order",
+                "operationId": "meetingAgenda",
+                "summary": "A meeting's agenda in running order (cases the caller may not open are left out)",
                 "parameters": [{"name": "meeting_id", "in": "path", "required": True,
                                 "schema": {"type": "integer", "minimum": 1}}],
                 "responses": {"200": {"description": "The agenda", "content": {"application/json": {"schema": {
