@@ -258,3 +258,40 @@ def test_a_coordinator_takes_an_application_to_closure_through_the_pages(app, ap
     assert submit(browser, f"/cases/{case.id}/actions/{action.id}", {"status": "complete", "outcome": "Patrols done"},
                   form_path=f"/cases/{case.id}/actions/{action.id}").status_code == 302
     take("close", expect="closed")
+
+
+def test_a_review_meeting_is_built_and_recorded_from_its_agenda(app, api, people):
+    from tests.app.support import form_fields, page_text
+
+    chair = people["chair"]
+    older = _new(api, people, applied=TODAY - timedelta(days=20), forename="Femi")
+    newer = _new(api, people, applied=TODAY - timedelta(days=5), forename="Ada")
+    for case in (newer, older):
+        for trigger in ("acknowledge", "gather"):
+            step(case, chair, trigger)
+        step(case, chair, "decide_met", reason="Three qualifying complaints.")
+    meeting = _meeting(chair, TODAY)
+    meeting.starts_at = datetime.combine(TODAY, time(0, 0))  # under way, so its discussion can be recorded
+    meeting.cutoff_at = datetime.combine(TODAY, time(0, 0)) - timedelta(hours=7)
+    _db.session.commit()
+    browser = sign_in(app, chair)
+
+    html = page_text(browser, f"/meetings/{meeting.id}")
+    proposed = html.split("Ready by the cut-off")[1].split("</form>")[0]
+    after = html.split("Ready after the cut-off")[1] if "Ready after the cut-off" in html else ""
+    # Decided today, after yesterday's cut-off: offered as urgent, the oldest application first.
+    assert "No cases are waiting" in proposed and after.index(older.reference) < after.index(newer.reference)
+    fields = form_fields(html)
+    added = browser.post(f"/meetings/{meeting.id}/agenda/add", data={
+        "csrf_token": fields["csrf_token"][0], "version": fields["version"][0], "urgent": "1",
+        "case_id": [str(older.id), str(newer.id)]})
+    assert added.status_code == 302
+    item = next(i for i in _db.session.get(type(meeting), meeting.id).items if i.case_id == older.id)
+    path = f"/meetings/{meeting.id}/items/{item.id}"
+    refused = submit(browser, path, {"decision": "Mediation and a joint visit."})
+    assert refused.status_code == 422 and "Say whether the applicant attended" in refused.get_data(as_text=True)
+    recorded = submit(browser, path, {"decision": "Mediation and a joint visit.", "applicant_attended": "yes"})
+    assert recorded.status_code == 302
+    _db.session.expire_all()
+    assert _db.session.get(AsbApplication, older.id).state == "reviewed"
+    assert _db.session.get(AsbApplication, older.id).applicant_attended is True
