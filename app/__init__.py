@@ -48,7 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)
-    from app import account, actions, admin, api, auth, cases, cli, errors, guard, meetings, security
+    from app import account, actions, admin, api, auth, cases, cli, errors, guard, meetings, security, series_views
     from app.measures import views as measures
 
     app.register_blueprint(auth.bp)
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(cases.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(series_views.bp)
     app.register_blueprint(api.bp)
     measures.init_app(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply
