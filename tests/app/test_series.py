@@ -436,3 +436,26 @@ def test_the_demo_has_a_fortnightly_marac_series_and_an_asb_case_review_series(a
     assert len(coming) == len(set(coming))  # the series never doubles the demo's one-off meeting
     assert db.session.scalar(select(func.count(MeetingMember.user_id)).join(Meeting).where(
         Meeting.series_id == marac.id)) == 2 * len(meetings_of(marac.id))  # health and housing members
+
+
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+
+
+def test_hostile_text_is_stored_as_typed_shown_escaped_and_refused_in_other_fields(app, db, chair):
+    browser = sign_in(app, chair)
+    assert submit(browser, NEW, form(title=HOSTILE, venue=HOSTILE)).status_code == 302
+    series = db.session.scalar(select(MeetingSeries))
+    assert (series.title, series.venue, meetings_of(series.id)[0].venue) == (HOSTILE, HOSTILE, HOSTILE)
+    for path in ("/meetings/series", f"/meetings/series/{series.id}", "/meetings"):
+        html = browser.get(path).get_data(as_text=True)
+        assert "&lt;script&gt;alert(1)" in html and "<script>alert(1)" not in html and "<img src=x" not in html, path
+    count = meeting_count()
+    for field, value in (("cadence", HOSTILE), ("panel", HOSTILE), ("start_time", HOSTILE),
+                         ("duration_minutes", HOSTILE), ("cutoff_working_days", HOSTILE), ("agencies", [HOSTILE]),
+                         ("first_on", [HOSTILE, "1", "2030"]), ("title", "Cwm\x00Rhondda"),
+                         ("venue", "Cwm\x00Rhondda")):
+        response = submit(browser, NEW, form(**{field: value}))
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and f'id="{field}-error"' in html, field
+        assert "<script>alert(1)" not in html and "<img src=x" not in html, field
+    assert db.session.scalar(select(func.count(MeetingSeries.id))) == 1 and meeting_count() == count
