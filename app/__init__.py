@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         meeting_record,
         meetings,
         security,
+        series_views,
     )
     from app.measures import views as measures
 
@@ -73,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(meetings.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(meeting_record.bp)
+    app.register_blueprint(series_views.bp)
     app.register_blueprint(api.bp)
     measures.init_app(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply

@@ -54,6 +54,9 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULER_STATISTICS_SECONDS": 6 * 3600,  # SQLite planner statistics (PostgreSQL keeps its own)
     "SCHEDULER_PRUNE_SECONDS": 15 * 60,  # ended sessions, old throttle counters, spent links
     "SCHEDULER_MEASURES_SECONDS": 5 * 60,  # rebuild the measures of days whose cases moved
+    "SCHEDULER_MEETINGS_SECONDS": 6 * 3600,  # make each meeting series' meetings ahead
+    # How far ahead a meeting series' meetings are made (days), so cases can be listed on them.
+    "MEETINGS_DAYS_AHEAD": 90,
     # Outcome measures: counts from 1 to this number less one are suppressed (statistical disclosure control), and
     # so are rates, shares and medians resting on fewer cases; per measure as {"panel.key": k}.
     "MEASURES_THRESHOLD": 5,

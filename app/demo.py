@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import accounts
+from app import series as meeting_series
 from app.agenda import create_meeting
 from app.auth import second_factor
 from app.casework import refer, take_step
@@ -158,6 +159,7 @@ def load(seed: int = 2026) -> None:
     step(case, "transfer", 8, reason="Victim moved to another area; referred to that area's MARAC.")
     _history(new_case, step, actions, coordinator, rng, today, at)
     _asb_case_reviews(fake, rng, people["asb.officer"], people["asb.coordinator"], now, today, at)
+    _meeting_series(agencies, coordinator, people["asb.coordinator"], now)
     # closed over 12 months ago: the sweep expires its repeat flag
     case = new_case(420)
     step(case, "accept", 418)
@@ -283,6 +285,20 @@ def _asb_case_reviews(fake: Faker, rng: random.Random, officer, chair, now, toda
         go(case, ("notify", -day - 4, {}))
         _complete_actions(case, today + timedelta(days=day + 30))
         go(case, ("close", -day - 45, {}))
+
+
+def _meeting_series(agencies: dict[str, Agency], coordinator: User, asb_chair: User, now: datetime) -> None:
+    """MARAC every other Tuesday with every demo agency, its meetings made ahead; ASB case reviews as needed."""
+    today = local_today(now)
+    # From next Tuesday (never today): the demo's one-off meeting in a fortnight never shares a series date.
+    first_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    meeting_series.create("marac", meeting_series.SeriesFields(
+        title="MARAC", cadence="fortnightly", first_on=first_tuesday, start_time=time(10, 0), duration_minutes=180,
+        cutoff_working_days=5, venue="Civic Centre, Room 2", agencies=list(agencies.values())), coordinator, now=now)
+    meeting_series.create("asb_case_review", meeting_series.SeriesFields(
+        title="ASB case review", cadence="as_needed", first_on=today, start_time=time(14, 0), duration_minutes=120,
+        cutoff_working_days=3, venue="Town Hall, Committee Room 1",
+        agencies=[agencies[code] for code in ("POLICE", "COUNCIL", "HEALTH", "HOUSING")]), asb_chair, now=now)
 
 
 def _complete_actions(case, on) -> None:

@@ -52,3 +52,13 @@ def add_working_days(day: date, days: int) -> date:
         if is_working_day(day):
             days -= 1
     return day
+
+
+def working_days_before(day: date, days: int) -> date:
+    """The date `days` working days before `day` (the day itself not counted; 0 is the day itself): 5 working days
+    before a Tuesday is the Tuesday before, or earlier when a bank holiday falls between."""
+    while days > 0:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            days -= 1
+    return day

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.maintenance import prune_sign_in_records, refresh_statistics
 from app.measures.compute import refresh_kept_days
+from app.series import generate_all
 from app.timeutil import utcnow
 from workflows.deadlines import sweep_due
 from workflows.models import JobRun
@@ -21,6 +22,7 @@ SWEEP_JOB = "sweep-deadlines"
 STATISTICS_JOB = "refresh-statistics"
 PRUNE_JOB = "prune-sign-ins"
 MEASURES_JOB = "refresh-measures"
+MEETINGS_JOB = "generate-meetings"
 
 
 def sweep(now: datetime) -> str:
@@ -37,6 +39,7 @@ JOBS: dict[str, tuple[str, Callable[[datetime], str]]] = {
     STATISTICS_JOB: ("SCHEDULER_STATISTICS_SECONDS", statistics),
     PRUNE_JOB: ("SCHEDULER_PRUNE_SECONDS", prune_sign_in_records),
     MEASURES_JOB: ("SCHEDULER_MEASURES_SECONDS", refresh_kept_days),
+    MEETINGS_JOB: ("SCHEDULER_MEETINGS_SECONDS", generate_all),
 }
 
 
