@@ -13,9 +13,11 @@ from faker import Faker
 from flask import current_app
 from sqlalchemy import select
 
-from app import accounts
+from app import accounts, minutes
 from app import series as meeting_series
 from app.agenda import create_meeting
+from app.agenda import issue as agenda_issue
+from app.agreed_actions import update_action
 from app.auth import second_factor
 from app.casework import refer, take_step
 from app.extensions import db
@@ -139,13 +141,15 @@ def load(seed: int = 2026) -> None:
         step(case, "list", days - 1, data={"meeting_id": meetings["coming"].id})
         if days == 6:
             step(case, "circulate", 1)
-    # heard at the past meeting with open actions
+    # heard at the past meeting with open actions, one of them overdue (carried to the coming meeting's agenda)
     for days in (30, 25):
         case = new_case(days)
         step(case, "accept", days - 1)
         step(case, "list", days - 2, data={"meeting_id": meetings["past"].id})
         step(case, "circulate", 20)
-        step(case, "hear", 14, data={"actions": actions(-14)})
+        late = [{"owner_agency": "HOUSING", "owner": fake.name(), "text": "Fit a door chain and a spy hole",
+                 "due_on": (today - timedelta(days=3)).isoformat()}] if days == 30 else []
+        step(case, "hear", 14, data={"actions": actions(-14) + late})
     # closed (flag running) at the past meeting
     case = new_case(28)
     step(case, "accept", 27)
@@ -160,6 +164,8 @@ def load(seed: int = 2026) -> None:
     _history(new_case, step, actions, coordinator, rng, today, at)
     _asb_case_reviews(fake, rng, people["asb.officer"], people["asb.coordinator"], now, today, at)
     _meeting_series(agencies, coordinator, people["asb.coordinator"], now)
+    _record_meeting(meetings["past"], coordinator, rng, fake, now)
+    agenda_issue(meetings["coming"], now)
     # closed over 12 months ago: the sweep expires its repeat flag
     case = new_case(420)
     step(case, "accept", 418)
@@ -301,10 +307,34 @@ def _meeting_series(agencies: dict[str, Agency], coordinator: User, asb_chair: U
         agencies=[agencies[code] for code in ("POLICE", "COUNCIL", "HEALTH", "HOUSING")]), asb_chair, now=now)
 
 
+def _record_meeting(meeting, coordinator: User, rng: random.Random, fake: Faker, now: datetime) -> None:
+    """Attendance, the confidentiality statement, a decision per case, and the minutes issued."""
+    db.session.flush()
+    minutes.record_attendance(meeting, {agency.id: ("present", fake.name()) if rng.random() < 0.85 else
+                                        ("apologies", "") for agency in _attending(meeting)})
+    minutes.record_confidentiality(meeting, coordinator, now)
+    for item in meeting.items:
+        minutes.record_decision(meeting, item, rng.choice(DECISIONS), now)
+    minutes.save_minutes(meeting, "Quorate. Every agency with a case on the agenda was represented.", {}, now)
+    minutes.issue_minutes(meeting, now)
+
+
+def _attending(meeting) -> list[Agency]:
+    return list(meeting.agencies) or list(db.session.scalars(select(Agency).order_by(Agency.name)))
+
+
 def _complete_actions(case, on) -> None:
     db.session.flush()
     for action in db.session.query(Action).filter(Action.case_id == case.id):
-        action.status, action.completed_on = "complete", on
+        update_action(action, "complete", on, "Done: recorded on the agency's case management system.")
+
+
+DECISIONS = (
+    "Risk remains high. Safety plan agreed: IDVA to keep weekly contact; police to flag the address for an "
+    "urgent response; housing to assess target hardening.",
+    "Risk reduced since referral: the perpetrator is on bail with conditions. Agencies to share any breach at once.",
+    "Children's social care to lead a strategy discussion; health to alert the GP and the school nurse.",
+)
 
 
 def demo_users() -> list[User]:

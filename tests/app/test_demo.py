@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.auth import second_factor
 from app.models import Action, Agency, Case, Meeting, Subject, User
+from app.timeutil import today
 from panels.asb_case_review.workflow import ASB_CASE_REVIEW
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC
@@ -161,3 +162,14 @@ def test_demo_disable_leaves_no_demo_account_anyone_can_sign_in_to(app, db):
     db.session.expire_all()
     assert all(not u.is_enabled and u.password_hash is None and not u.has_second_factor
                for u in db.session.scalars(select(User)))
+
+
+def test_demo_has_a_recorded_meeting_an_issued_agenda_and_an_overdue_action(demo_loaded):
+    db = demo_loaded
+    minuted = db.session.scalars(select(Meeting).where(Meeting.minutes_issued_at.is_not(None))).all()
+    assert len(minuted) == 1
+    past = minuted[0]
+    assert past.attendance and past.confidentiality_recorded_at and all(i.decision for i in past.items)
+    assert db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.agenda_issued_at.is_not(None)))
+    assert db.session.scalar(select(func.count()).select_from(Action).where(
+        Action.status == "open", Action.due_on < today()))
