@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from app import long_date
 from app.extensions import db
@@ -73,10 +73,17 @@ def _action_reminders(directory: Directory, day: date, soon_until: date) -> Iter
 
 def _deadline_reminders(directory: Directory, near_until: date) -> Iterator[Pending]:
     """Open deadlines for a step people must take (no automatic expiry) due up to ``near_until``, to coordinators."""
+    # Only the (state, kind) pairs some panel's people must act on are read: a panel with thousands of deadlines the
+    # scheduler carries out itself (a repeat flag ending) costs nothing here.
+    steps = sorted({(rule.state, rule.kind) for panel in current_app.extensions["panels"].values()
+                    for rule in panel.workflow.deadlines if rule.on_expiry is None})
+    if not steps:
+        return
     rows = db.session.execute(
         select(Deadline.id, Deadline.case_id, Deadline.state, Deadline.kind, Deadline.due_on, Case.panel)
         .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.closed_at.is_(None), Deadline.expired_at.is_(None), Deadline.due_on <= near_until))
+        .where(Deadline.closed_at.is_(None), Deadline.expired_at.is_(None), Deadline.due_on <= near_until,
+               tuple_(Deadline.state, Deadline.kind).in_(steps)))
     rules: dict[str, dict] = {}
     for deadline_id, case_id, state, kind, due_on, panel in rows:
         if panel not in rules:
