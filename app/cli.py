@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import current_app
@@ -210,12 +211,47 @@ def _development_only() -> None:
         raise click.ClickException("This command is for development only: the demo's people and passwords are public")
 
 
+def _utc_moment(ctx, param, value: str | None) -> datetime | None:
+    """Read an ISO 8601 date and time as naive UTC (a time without an offset is taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("give a date and time such as 2026-03-02T08:00") from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 @click.command()
 @click.option("--once", is_flag=True, help="Run every job once and exit (for cron)")
-def scheduler(once: bool):
-    """Run the scheduler process (one per deployment): the deadline sweep and database statistics."""
-    from workflows.scheduler import JOBS, build_scheduler, run_once
+@click.option("--simulate-from", metavar="ISO_DATETIME", callback=_utc_moment,
+              help="Testing aid: run every job at simulated times from this moment (UTC unless an offset is given)")
+@click.option("--simulate-days", type=click.IntRange(1, 366), default=7, show_default=True,
+              help="How many days to simulate")
+@click.option("--tick-minutes", type=click.IntRange(1, 24 * 60), default=60, show_default=True,
+              help="Simulated minutes between ticks")
+def scheduler(once: bool, simulate_from: datetime | None, simulate_days: int, tick_minutes: int):
+    """Run the scheduler process (one per deployment): the deadline sweep, reminders, the mail outbox, housekeeping.
+
+    \b
+    Testing aid, for a test database only:
+      flask scheduler --simulate-from 2026-03-02T08:00 --simulate-days 7 --tick-minutes 60
+    runs every job, in order, at each simulated tick (every 60 minutes for 7 days), as the job would run at that
+    moment: each under its lease, so two processes simulating at once share the windows. Mail goes to the real
+    MAIL_SERVER. It prints what each job did. The jobs change the database as they would on those days (deadlines
+    expire, sessions are pruned, reminders are sent), so never point it at live data.
+    """
+    from workflows.scheduler import JOBS, build_scheduler, run_once, simulate
     check_database(current_app)
+    if simulate_from is not None:
+        tallies = simulate(current_app._get_current_object(), simulate_from, simulate_days, tick_minutes)
+        end = simulate_from + timedelta(days=simulate_days)
+        click.echo(f"Simulated {simulate_from:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, "
+                   f"a tick every {tick_minutes} minutes:")
+        for job, tally in tallies.items():
+            click.echo(f"  {job}: ran {tally.ran} times, skipped {tally.skipped} (window already taken, here or by "
+                       f"another process); last: {tally.last_outcome or '-'}")
+        return
     if once:
         for job, (setting, work) in JOBS.items():
             click.echo(f"{job}: {run_once(job, int(current_app.config[setting]), work=work)}")

@@ -57,6 +57,23 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULER_MEETINGS_SECONDS": 6 * 3600,  # make each meeting series' meetings ahead
     # How far ahead a meeting series' meetings are made (days), so cases can be listed on them.
     "MEETINGS_DAYS_AHEAD": 90,
+    "SCHEDULER_REMINDERS_SECONDS": 15 * 60,  # remind people of actions and deadlines (app/notifications/reminders.py)
+    "SCHEDULER_MAIL_SECONDS": 60,  # send what waits in the mail outbox
+    # Reminders: actions due within this many calendar days, statutory steps due within this many working days.
+    "ACTION_DUE_SOON_DAYS": 3,
+    "DEADLINE_NEAR_WORKING_DAYS": 2,
+    # Email. No MAIL_SERVER: mail waits in the outbox (Administration > Mail outbox shows it) and is never lost.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,  # STARTTLS after connecting (port 587)
+    "MAIL_USE_SSL": False,  # TLS from the first byte instead (port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": None,  # None: no-reply@ the PUBLIC_URL's host
+    "MAIL_MAX_ATTEMPTS": 5,  # then the mail is marked failed (an administrator can send it again)
+    "MAIL_RETRY_SECONDS": 5 * 60,  # the wait after a failed attempt, doubled after each further one
+    "MAIL_TIMEOUT_SECONDS": 10,
+    "MAIL_CLAIM_SECONDS": 10 * 60,  # a mail claimed longer ago than this was left by a process that stopped
     # Outcome measures: counts from 1 to this number less one are suppressed (statistical disclosure control), and
     # so are rates, shares and medians resting on fewer cases; per measure as {"panel.key": k}.
     "MEASURES_THRESHOLD": 5,
@@ -97,6 +114,8 @@ ENV_OVERRIDES = {
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",
+    **{name: name for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
+                               "MAIL_PASSWORD", "MAIL_FROM")},
     "MARAC_ADULT_FEMALE_POPULATION": "MARAC_ADULT_FEMALE_POPULATION",
 }
 
