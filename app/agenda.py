@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from app import notifications
 from app.extensions import db
 from app.models import MAX_INT, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, User
 from app.timeutil import utcnow
@@ -151,9 +152,13 @@ def defer(meeting: Meeting, item: AgendaItem, target: Meeting) -> None:
 
 
 def issue(meeting: Meeting, now: datetime) -> None:
-    """Mark the agenda issued (again, after a change) and tell everyone with a seat."""
+    """Mark the agenda issued (again, after a change) and tell everyone with a seat (again: the time is in the key)."""
     meeting.agenda_issued_at = now
     touch(meeting)
+    notifications.notify(
+        notifications.seat_holders(meeting), notifications.AGENDA_ISSUED, f"{meeting.id}:{now:%Y%m%dT%H%M%S}",
+        f"The agenda of the {meeting.title} on {meeting.starts_at:%d %B %Y} has been issued.",
+        notifications.path_for("meetings.agenda", meeting_id=meeting.id), now=now)
 
 
 @dataclass(frozen=True)

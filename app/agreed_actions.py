@@ -7,8 +7,9 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app import notifications
 from app.extensions import db
-from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting
+from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting, new_uid
 
 ACTION_TEXT_MAX = 2000
 OWNER_MAX = 200
@@ -84,12 +85,17 @@ def add_actions(case: Case, actions: list[NewAction], meeting: Meeting | None) -
     """Add the agreed actions to the case (and to the meeting that agreed them); the caller commits."""
     added = []
     for new in actions:
-        action = Action(case_id=case.id, meeting_id=meeting.id if meeting else None,
+        action = Action(uid=new_uid(), case_id=case.id, meeting_id=meeting.id if meeting else None,
                         owner_agency_id=new.owner_agency_id, due_on=new.due_on)
         action.text = new.text
         action.owner = new.owner or None
         db.session.add(action)
         added.append(action)
+        agency = db.session.get(Agency, new.owner_agency_id)
+        notifications.notify(
+            notifications.representatives(case.panel, new.owner_agency_id), notifications.ACTION_ASSIGNED,
+            action.uid, f"{case.reference}: a new action for {agency.name}, due {new.due_on:%d %B %Y}.",
+            notifications.path_for("cases.show", case_id=case.id))
     return added
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app import notifications
 from app.agenda import touch
 from app.models import ATTENDANCE, Attendance, Meeting
 
@@ -93,5 +94,10 @@ def save_minutes(meeting: Meeting, notes: str, decisions: dict[int, str], now: d
 
 
 def issue_minutes(meeting: Meeting, now: datetime) -> None:
+    """Issue the minutes and tell everyone with a seat; each agency's actions reached it when they were agreed."""
     meeting.minutes_issued_at = now
     touch(meeting)
+    notifications.notify(
+        notifications.seat_holders(meeting), notifications.MINUTES_ISSUED, str(meeting.id),
+        f"The minutes of the {meeting.title} on {meeting.starts_at:%d %B %Y} have been issued.",
+        notifications.path_for("meeting_record.minutes_page", meeting_id=meeting.id), now=now)

@@ -299,3 +299,24 @@ def test_the_coordinators_dashboard_shows_overdue_actions_by_agency_and_what_is_
     assert "Minutes to issue" in html and "Llinos" not in html
     assert audit_rows(action="case.dashboard_listed")
     assert sign_in(app, area["police"]).get("/dashboard").status_code == 404
+
+
+def test_issuing_an_agenda_agreeing_actions_and_issuing_minutes_tell_the_people_concerned(
+        app, area, make_referral, make_user):
+    from app.models import Notification, OutboxMail
+
+    housing = make_user("panel_member", "HOUSING", panels=("marac",))
+    meeting = meeting_on(area["chair"], TODAY, at=time(0, 0))
+    case = list_case(make_referral(area["police"], forename="Ioan"), area["chair"], meeting)
+    agenda.issue(_db.session.get(Meeting, meeting.id), utcnow())
+    _db.session.commit()
+    seated = {m.user_id for m in _db.session.get(Meeting, meeting.id).members}
+    issued = _db.session.scalars(select(Notification).where(Notification.kind == "agenda_issued")).all()
+    assert {n.user_id for n in issued} == seated and area["health"].id in seated
+
+    step(case, area["chair"], "hear", data={"actions": [
+        {"owner_agency": "HOUSING", "text": "Fit a door chain", "due_on": (TODAY + timedelta(days=7)).isoformat()}]})
+    assigned = _db.session.scalars(select(Notification).where(Notification.kind == "action_assigned")).all()
+    assert [n.user_id for n in assigned] == [housing.id] and case.reference in assigned[0].message
+    mail = _db.session.scalar(select(OutboxMail).where(OutboxMail.notification_id == assigned[0].id))
+    assert case.reference not in mail.body and "Ioan" not in mail.body and "Fit a door chain" not in mail.body

@@ -162,14 +162,16 @@ def test_emails_carry_no_name_and_no_case_reference(app, people, make_referral, 
     _db.session.commit()
     assert send_reminders(NOW).startswith("3 reminders")
     outbox = mails()
-    assert len(outbox) == 4  # assigned to the chair; due soon to the police member; overdue to health and the chair
+    # Assigned to the police member (at the hearing) and to the chair; due soon to the police member; overdue to
+    # health and the chair.
+    assert len(outbox) == 5
     in_app = " ".join(_db.session.scalars(select(Notification.message)))
     assert case.reference in in_app and forename not in in_app and surname not in in_app
     with smtp_server() as (mailbox, port):
         mail_settings(port)
-        assert deliver_pending(NOW).startswith("4 mails sent")
+        assert deliver_pending(NOW).startswith("5 mails sent")
     wire = [r.message.as_string() for r in mailbox.received]
-    assert len(wire) == 4
+    assert len(wire) == 5
     for text in [m.subject + "\n" + m.body for m in outbox] + wire:
         for secret in (forename, surname, case.reference, f"{case.id:06d}", f"/cases/{case.id}", "Visit"):
             assert secret not in text, (secret, text)
