@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from app import notifications
 from app.extensions import db
 from app.models import ACTION_STATUSES, Action, Agency, AgendaItem, Case, Meeting, new_uid
+from app.timeutil import today
 
 ACTION_TEXT_MAX = 2000
 OWNER_MAX = 200
@@ -120,16 +121,21 @@ def update_action(action: Action, status: str, on: date, outcome: str | None = N
     return {}
 
 
-def carried_actions(meeting: Meeting) -> list[Action]:
+def carried_actions(meeting: Meeting, limit: int) -> tuple[list[Action], int]:
     """Actions from earlier meetings overdue by this meeting's date, for cases not on its agenda: it hears them.
 
-    An action settled after the meeting still shows on it, so a past meeting's agenda reads as it did on the day.
+    Returns the ``limit`` longest overdue and how many there are in all. An action settled after the meeting still
+    counts, so a past meeting's agenda reads as it did on the day.
     """
     on = meeting.starts_at.date()
     on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id)
-    return list(db.session.scalars(
-        select(Action).join(Case, Case.id == Action.case_id)
-        .where(Case.panel == meeting.panel, Action.due_on < on, Action.created_at < meeting.starts_at,
-               or_(Action.meeting_id.is_(None), Action.meeting_id != meeting.id), Action.case_id.not_in(on_agenda),
-               or_(Action.status == "open", Action.completed_on >= on))
-        .options(joinedload(Action.case)).order_by(Action.due_on, Action.id)))
+    # Nothing is settled on a future date: for a meeting to come only open actions count (and the index serves).
+    unsettled = Action.status == "open" if on > today() else or_(Action.status == "open", Action.completed_on >= on)
+    carried = (select(Action).join(Case, Case.id == Action.case_id)
+               .where(Case.panel == meeting.panel, Action.due_on < on, Action.created_at < meeting.starts_at,
+                      or_(Action.meeting_id.is_(None), Action.meeting_id != meeting.id),
+                      Action.case_id.not_in(on_agenda), unsettled))
+    total = db.session.scalar(select(func.count()).select_from(carried.subquery()))
+    shown = db.session.scalars(carried.options(joinedload(Action.case)).order_by(Action.due_on, Action.id)
+                               .limit(limit)).all() if total else []
+    return list(shown), total

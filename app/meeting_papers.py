@@ -42,11 +42,16 @@ class CarriedRow:
     action: Action | None
 
 
+#: Overdue actions carried forward listed on the papers (the longest overdue); the rest are counted.
+CARRIED_LISTED = 50
+
+
 @dataclass(frozen=True)
 class Papers:
     meeting: Meeting
     rows: list[Row]
     carried: list[CarriedRow]
+    carried_total: int
     timing: Timing
     minutes_per_case: int
     attendance: list[Attendance]
@@ -65,18 +70,18 @@ def papers(user, meeting: Meeting, *, audit_as: str = "case.agenda_listed") -> P
     """Read a meeting's papers for the user, auditing each case they may open."""
     panel = current_app.extensions["panels"][meeting.panel]
     items = running_order(meeting)
-    carried = carried_actions(meeting)
+    carried, carried_total = carried_actions(meeting, CARRIED_LISTED)
     case_ids = {item.case_id for item in items} | {a.case_id for a in carried}
     visible = set(db.session.scalars(select(Case.id).where(case_filter(user), Case.id.in_(case_ids)))) \
         if case_ids else set()
     per_case = panel.minutes_per_case()
     per_carried = int(current_app.config["MEETING_MINUTES_PER_CARRIED_ACTION"])
-    times = timing(meeting, items, per_case, len(carried), per_carried)
+    times = timing(meeting, items, per_case, carried_total, per_carried)
     rows = [Row(n, item, times.starts[item.id], item.case if item.case_id in visible else None,
                 list(item.case.actions) if item.case_id in visible else [])
             for n, item in enumerate(items, start=1)]
     carried_rows = [CarriedRow(a.due_on, a if a.case_id in visible else None) for a in carried]
     for case_id in sorted(visible):
         audit.record(audit_as, case_id=case_id, user=user)
-    return Papers(meeting, rows, carried_rows, times, per_case, list(meeting.attendance),
+    return Papers(meeting, rows, carried_rows, carried_total, times, per_case, list(meeting.attendance),
                   current_app.config["MEETING_CONFIDENTIALITY_STATEMENT"])

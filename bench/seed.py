@@ -396,7 +396,7 @@ class _Seeder:
         heard = any(s[0] == "hear" for s in kept)
         if meeting_index is not None and any(s[0] == "list" for s in kept):
             batch.add("agenda_items", {"meeting_id": self.meeting_ids[meeting_index], "case_id": case_id,
-                                       "uid": self.uid(), "position": case_id})
+                                       "uid": self.uid(), "position": case_id, "is_urgent": False})
         if heard:
             self._actions(batch, case_id, self.meeting_ids[meeting_index], self.meeting_days[meeting_index], actions)
         if closed_on is not None and any(s[0] == "close" for s in kept):
