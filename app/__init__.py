@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     import workflows.models  # noqa: F401  (registers the engine's tables)
     from app import account, actions, admin, api, auth, cases, cli, errors, guard, meeting_record, meetings, security
     from app.measures import views as measures
+    from app.meeting_exports import bp as meeting_exports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(actions.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(meeting_record.bp)
+    app.register_blueprint(meeting_exports)
     app.register_blueprint(api.bp)
     measures.init_app(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply
