@@ -169,7 +169,8 @@ def test_analysts_and_admins_get_404_on_every_case_route(app, make_user, make_re
     outsider = make_user(role, OWN)
     browser = sign_in(app, outsider)
     token = csrf_token(browser)  # a valid token, so only the access policy can refuse
-    values = {"case_id": case.id, "action_id": 1, "letter_id": 1, "trigger": "accept", "meeting_id": meeting.id}
+    values = {"case_id": case.id, "action_id": 1, "letter_id": 1, "trigger": "accept", "meeting_id": meeting.id,
+              "item_id": 1}
     case_rules = [r for r in app.url_map.iter_rules() if {"case_id", "meeting_id"} & r.arguments
                   or r.endpoint in ("cases.index", "actions.index", "meetings.index", "api.list_meetings",
                                     "marac.new_referral", "api.create_referral")]
