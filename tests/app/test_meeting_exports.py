@@ -156,6 +156,28 @@ def test_the_downloads_name_the_meeting_date_only(meet):
         assert not any(n in headers for n in NAMES) and meet.seen.reference not in headers
 
 
+def test_actions_carried_from_an_earlier_meeting_follow_need_to_know(meet, make_user, make_referral):
+    earlier = meeting_on(meet.chair, TODAY - timedelta(days=10))
+    unseat(earlier, meet.guest)  # the guest never sat on the meeting that agreed the action
+    case = make_referral(make_user("practitioner", "HOUSING"), forename="Dafydd", surname="Llewelyn",
+                         referred_on=TODAY - timedelta(days=20))
+    step(case, meet.chair, "accept", occurred_on=TODAY - timedelta(days=20))
+    step(case, meet.chair, "list", data={"meeting_id": earlier.id}, occurred_on=TODAY - timedelta(days=20))
+    step(case, meet.chair, "hear", occurred_on=TODAY - timedelta(days=10), data={"actions": [
+        {"owner_agency": "HOUSING", "text": "Fit a door alarm", "due_on": str(TODAY - timedelta(days=1))}]})
+    chair = pdf_text(meet.get(meet.chair, "agenda.pdf"))
+    assert "Actions overdue from earlier meetings (from 10:24)" in chair
+    assert case.reference in chair and "Fit a door alarm" in chair
+    guest = meet.get(meet.guest, "agenda.html").get_data(as_text=True)
+    assert "Actions overdue from earlier meetings" in guest
+    assert case.reference not in guest and "door alarm" not in guest
+    due = (TODAY - timedelta(days=1))
+    assert f'<tr class="restricted"><td>Restricted</td><td></td><td></td><td>{due.day} {due:%B %Y}</td>' in guest
+    exported = audit_rows(action="meeting.agenda_export", user_id=meet.chair.id)[0].detail
+    assert exported.endswith(f"count=3 cases={meet.seen.id},{meet.hidden.id},{case.id}")
+    assert case.id in {r.case_id for r in audit_rows(action="case.agenda_exported", user_id=meet.chair.id)}
+
+
 # --- minutes ---------------------------------------------------------------------------------------------------
 
 def test_the_minutes_are_404_for_a_member_until_issued(meet):
