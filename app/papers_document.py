@@ -67,9 +67,10 @@ def _label(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
-def _footer(user, when: str) -> str:
+def _footer(user) -> str:
+    """Say who downloaded the paper and when (UK time), so a copy found later can be traced."""
     agency = getattr(getattr(user, "agency", None), "name", "") or "no agency"
-    return f"Downloaded {when} by {user.display_name or 'an unnamed user'}, {agency}."
+    return f"Downloaded {long_date(local_now(), time=True)} by {user.display_name or 'an unnamed user'}, {agency}."
 
 
 def _heading(prefix: str, papers: Papers) -> str:
@@ -86,12 +87,10 @@ def _agenda_status(meeting) -> str:
     return text
 
 
-def _details(papers: Papers) -> list[tuple[str, str]]:
-    meeting = papers.meeting
+def _details(meeting) -> list[tuple[str, str]]:
     return [("Venue or link", meeting.venue or "Not set"), ("Length", duration(meeting.duration_minutes)),
             ("Agenda cut-off", long_date(meeting.cutoff_at, time=True)),
-            ("Member agencies", ", ".join(a.name for a in meeting.agencies) or "Every agency"),
-            ("Agenda", _agenda_status(meeting))]
+            ("Member agencies", ", ".join(a.name for a in meeting.agencies) or "Every agency")]
 
 
 def _action_line(action: Action) -> str:
@@ -155,9 +154,8 @@ def agenda_document(papers: Papers, user) -> Document:
         sections.append(Section("Restricted cases", paragraphs=[
             "A restricted row is a case your agency does not need to know about: only its place and time are shown."]))
     sections.append(Section("Confidentiality", paragraphs=[papers.confidentiality_statement]))
-    now = local_now()
     return Document("agenda", meeting.title, _heading("Agenda for", papers), meeting.agenda_issued_at is None,
-                    _details(papers), sections, _footer(user, long_date(now, time=True)),
+                    [*_details(meeting), ("Agenda", _agenda_status(meeting))], sections, _footer(user),
                     meeting.starts_at.date().isoformat())
 
 
@@ -195,5 +193,5 @@ def minutes_document(papers: Papers, user) -> Document:
         sections.append(_carried_section(papers))
     sections.append(Section("Confidentiality", paragraphs=[papers.confidentiality_statement]))
     return Document("minutes", meeting.title, _heading("Minutes of", papers), meeting.minutes_issued_at is None,
-                    _details(papers)[:4], sections, _footer(user, long_date(local_now(), time=True)),
+                    _details(meeting), sections, _footer(user),
                     meeting.starts_at.date().isoformat())
