@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         series_views,
     )
     from app.measures import views as measures
+    from app.meeting_exports import bp as meeting_exports
     from app.notifications import views as notifications
 
     app.register_blueprint(auth.bp)
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(meeting_record.bp)
     app.register_blueprint(series_views.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(meeting_exports)
     app.register_blueprint(api.bp)
     measures.init_app(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only, never the session cookie, so CSRF cannot apply
