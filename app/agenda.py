@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from app import notifications
 from app.extensions import db
@@ -26,6 +27,11 @@ def check_version(meeting: Meeting, version) -> None:
 def touch(meeting: Meeting) -> None:
     """Mark the agenda changed, so the meeting's version moves and a second editor's save is a conflict."""
     meeting.agenda_changed_at = utcnow()
+
+
+def bump(meeting: Meeting) -> None:
+    """Move the meeting's version for a change to what it records (attendance, decisions), not to its agenda."""
+    flag_modified(meeting, "agenda_changed_at")
 
 
 def still_to_come(on: date):
@@ -153,8 +159,7 @@ def defer(meeting: Meeting, item: AgendaItem, target: Meeting) -> None:
 
 def issue(meeting: Meeting, now: datetime) -> None:
     """Mark the agenda issued (again, after a change) and tell everyone with a seat (again: the time is in the key)."""
-    meeting.agenda_issued_at = now
-    touch(meeting)
+    meeting.agenda_issued_at = meeting.agenda_changed_at = now
     notifications.notify(
         notifications.seat_holders(meeting), notifications.AGENDA_ISSUED, f"{meeting.id}:{now:%Y%m%dT%H%M%S}",
         f"The agenda of the {meeting.title} on {meeting.starts_at:%d %B %Y} has been issued.",

@@ -202,6 +202,7 @@ def _history(new_case, step, actions, coordinator, rng: random.Random, today, at
             step(case, "hear", -day, data={"actions": actions(day, rng.randint(1, 2))})
             _complete_actions(case, today + timedelta(days=day + 21))
             step(case, "close", -day - 28)
+        meeting.minutes_issued_at = at(day + 2)  # kept on the partnership's old system before this one
 
 
 ASB_AGENCIES = ("Northshire Police", "Northshire Council ASB team", "Northshire Homes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import notifications
-from app.agenda import touch
+from app.agenda import bump
 from app.models import ATTENDANCE, Attendance, Meeting
 
 DECISION_MAX = 5000
@@ -31,14 +31,14 @@ def record_attendance(meeting: Meeting, rows: dict[int, tuple[str, str]]) -> dic
         row.representative = (representative or "").strip() or None
         if agency_id not in existing:
             meeting.attendance.append(row)
-    touch(meeting)
+    bump(meeting)
     return {}
 
 
 def record_confidentiality(meeting: Meeting, user, now: datetime) -> None:
     """Record that the chair read the confidentiality statement and those present agreed to it."""
     meeting.confidentiality_recorded_at, meeting.confidentiality_recorded_by_id = now, user.id
-    touch(meeting)
+    bump(meeting)
 
 
 def decision_problem(text: str | None) -> str | None:
@@ -51,7 +51,7 @@ def decision_problem(text: str | None) -> str | None:
 
 def record_decision(meeting: Meeting, item, text: str, now: datetime) -> None:
     item.decision, item.discussed_at = text.strip(), now
-    touch(meeting)
+    bump(meeting)
 
 
 def issue_problem(meeting: Meeting, on) -> str | None:
@@ -89,14 +89,14 @@ def save_minutes(meeting: Meeting, notes: str, decisions: dict[int, str], now: d
         item = items[item_id]
         if item.decision != text.strip():
             record_decision(meeting, item, text, item.discussed_at or now)
-    touch(meeting)
+    bump(meeting)
     return {}
 
 
 def issue_minutes(meeting: Meeting, now: datetime) -> None:
     """Issue the minutes and tell everyone with a seat; each agency's actions reached it when they were agreed."""
     meeting.minutes_issued_at = now
-    touch(meeting)
+    bump(meeting)
     notifications.notify(
         notifications.seat_holders(meeting), notifications.MINUTES_ISSUED, str(meeting.id),
         f"The minutes of the {meeting.title} on {meeting.starts_at:%d %B %Y} have been issued.",

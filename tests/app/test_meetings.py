@@ -320,3 +320,15 @@ def test_issuing_an_agenda_agreeing_actions_and_issuing_minutes_tell_the_people_
     assert [n.user_id for n in assigned] == [housing.id] and case.reference in assigned[0].message
     mail = _db.session.scalar(select(OutboxMail).where(OutboxMail.notification_id == assigned[0].id))
     assert case.reference not in mail.body and "Ioan" not in mail.body and "Fit a door chain" not in mail.body
+
+
+def test_an_issued_agenda_says_so_until_its_running_order_changes(app, area, make_referral):
+    meeting = meeting_on(area["chair"], TODAY + timedelta(days=7))
+    first = list_case(make_referral(area["police"], forename="Ioan", yes=14), area["chair"], meeting)
+    list_case(make_referral(area["police"], forename="Llinos", yes=21), area["chair"], meeting)
+    chair = sign_in(app, area["chair"])
+    assert post_on_agenda(chair, meeting, "issue", {}).status_code == 302
+    assert "changed since" not in page_text(chair, f"/meetings/{meeting.id}")
+    item = _db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == first.id))
+    assert post_on_agenda(chair, meeting, "move", {"item_id": str(item.id), "direction": "up"}).status_code == 302
+    assert "changed since: issue it again" in page_text(chair, f"/meetings/{meeting.id}")
