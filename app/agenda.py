@@ -14,16 +14,6 @@ from app.timeutil import utcnow
 from workflows.models import CaseTransition
 
 
-class AgendaConflict(Exception):
-    """Someone else changed the agenda since this person loaded it."""
-
-
-def check_version(meeting: Meeting, version) -> None:
-    """Refuse a change made to an older copy of the agenda than the one now saved."""
-    if str(meeting.version) != str(version or ""):
-        raise AgendaConflict()
-
-
 def touch(meeting: Meeting) -> None:
     """Mark the agenda changed, so the meeting's version moves and a second editor's save is a conflict."""
     meeting.agenda_changed_at = utcnow()

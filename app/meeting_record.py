@@ -7,13 +7,12 @@ from sqlalchemy import select
 from app import audit, minutes
 from app.access import actor, coordinates, load_case
 from app.access import policy as access_policy
-from app.agenda import AgendaConflict, check_version
 from app.cases import StepForm, show_errors
 from app.casework import take_step
 from app.extensions import db
 from app.forms import GovTextArea, Length, TextAreaField
 from app.meeting_papers import papers
-from app.meetings import AgendaForm, coordinated_meeting, visible_meeting
+from app.meetings import AgendaForm, conflict, coordinated_meeting, stale, visible_meeting
 from app.models import ATTENDANCE, Agency, Meeting
 from app.timeutil import local_now, today, utcnow
 from workflows import Invalid, WorkflowError
@@ -28,13 +27,6 @@ def _started(meeting_id: int) -> Meeting:
     if meeting.starts_at > local_now():
         abort(404)
     return meeting
-
-
-def _conflict():
-    db.session.rollback()
-    return render_template("error.html", status=409, title="Someone else changed this meeting",
-                           message="Another coordinator saved a change to this meeting after you opened it. "
-                                   "Reload the page to see it, then make your change again."), 409
 
 
 def _expected_agencies(meeting: Meeting) -> list[Agency]:
@@ -55,10 +47,8 @@ def attendance(meeting_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            check_version(meeting, form.version.data)
-        except AgendaConflict:
-            return _conflict()
+        if stale(meeting, form.version.data):
+            return conflict()
         rows = {a.id: (request.form.get(f"status_{a.id}", ""), request.form.get(f"representative_{a.id}", ""))
                 for a in agencies}
         errors = minutes.record_attendance(meeting, rows)
@@ -112,10 +102,8 @@ def item(meeting_id: int, item_id: int):
         form.decision.data = row.decision
     status = 200
     if form.validate_on_submit():
-        try:
-            check_version(meeting, form.version.data)
-        except AgendaConflict:
-            return _conflict()
+        if stale(meeting, form.version.data):
+            return conflict()
         problem = minutes.decision_problem(form.decision.data)
         try:
             if problem:
@@ -161,10 +149,8 @@ def minutes_page(meeting_id: int):
             abort(404)
         if not form.validate_on_submit():
             abort(400)
-        try:
-            check_version(meeting, form.version.data)
-        except AgendaConflict:
-            return _conflict()
+        if stale(meeting, form.version.data):
+            return conflict()
         decisions = {item.id: request.form.get(f"decision_{item.id}", "") for item in meeting.items
                      if f"decision_{item.id}" in request.form}
         errors = minutes.save_minutes(meeting, request.form.get("notes", ""), decisions, utcnow())

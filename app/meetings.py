@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect
@@ -175,21 +176,33 @@ def _invite_form(meeting: Meeting) -> InviteForm:
     return form
 
 
-def _changing(meeting_id: int) -> Meeting:
-    """The coordinated meeting an agenda change is for, refusing a stale version (409) or a past meeting (422)."""
-    meeting = coordinated_meeting(meeting_id)
-    form = AgendaForm()
-    if not form.validate_on_submit():
-        abort(400)
-    agendas.check_version(meeting, form.version.data)
-    return meeting
+def stale(meeting: Meeting, version) -> bool:
+    """Whether a change was made to an older copy of the meeting than the one now saved."""
+    return str(meeting.version) != str(version or "")
 
 
-def _conflict():
+def conflict():
+    """The answer to a stale change: nothing is written, and the person is told to reload (409)."""
     db.session.rollback()
-    return render_template("error.html", status=409, title="Someone else changed this agenda",
-                           message="Another coordinator saved a change to this agenda after you opened it. "
-                                   "Reload the agenda to see it, then make your change again."), 409
+    return render_template("error.html", status=409, title="Someone else changed this meeting",
+                           message="Another coordinator saved a change to this meeting after you opened it. "
+                                   "Reload the page to see it, then make your change again."), 409
+
+
+def agenda_change(view):
+    """Wrap a view that changes an agenda: the panel's coordinator, the version they loaded, a meeting to come."""
+    @wraps(view)
+    def change(meeting_id: int):
+        meeting = coordinated_meeting(meeting_id)
+        form = AgendaForm()
+        if not form.validate_on_submit():
+            abort(400)
+        if stale(meeting, form.version.data):
+            return conflict()
+        if meeting.starts_at.date() < today():
+            return _agenda_response(meeting, ["This meeting has taken place: its agenda can no longer change."], 422)
+        return view(meeting)
+    return change
 
 
 def _done(meeting: Meeting, message: str, event: str):
@@ -199,24 +212,15 @@ def _done(meeting: Meeting, message: str, event: str):
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
 
-def _past(meeting: Meeting):
-    return _agenda_response(meeting, ["This meeting has taken place: its agenda can no longer change."], 422)
-
-
 def _chosen_ids() -> list[int]:
     return [int(v) for v in request.form.getlist("case_id") if v.isdigit() and len(v) < 10]
 
 
 @bp.post("/meetings/<id:meeting_id>/agenda/add")
 @policy("coordinator")
-def add_cases(meeting_id: int):
+@agenda_change
+def add_cases(meeting: Meeting):
     """List the chosen cases waiting for a meeting (urgent: those ready after the cut-off) on this agenda."""
-    try:
-        meeting = _changing(meeting_id)
-    except agendas.AgendaConflict:
-        return _conflict()
-    if meeting.starts_at.date() < today():
-        return _past(meeting)
     panel = current_app.extensions["panels"][meeting.panel]
     urgent = request.form.get("urgent") == "1"
     waiting = agendas.proposals(meeting, panel.ready_state, panel.agenda_order(), today())
@@ -231,9 +235,10 @@ def add_cases(meeting_id: int):
             take_step(user, case, panel.list_step, version=case.version,
                       data={"meeting_id": meeting.id, "urgent": urgent})
         except WorkflowError as exc:
+            meeting_id, reference = meeting.id, case.reference
             db.session.rollback()
             message = "; ".join(exc.errors.values()) if isinstance(exc, Invalid) else str(exc)
-            return _agenda_response(db.session.get(Meeting, meeting_id), [f"{case.reference}: {message}"], 422)
+            return _agenda_response(db.session.get(Meeting, meeting_id), [f"{reference}: {message}"], 422)
         db.session.flush()  # the next case's place is worked out from this one's
     count = len(chosen)
     return _done(meeting, f"{count} {'case' if count == 1 else 'cases'} added to the agenda.", "meeting.agenda_add")
@@ -241,14 +246,9 @@ def add_cases(meeting_id: int):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/move")
 @policy("coordinator")
-def move(meeting_id: int):
+@agenda_change
+def move(meeting: Meeting):
     """Move a case one place up or down the running order."""
-    try:
-        meeting = _changing(meeting_id)
-    except agendas.AgendaConflict:
-        return _conflict()
-    if meeting.starts_at.date() < today():
-        return _past(meeting)
     places = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     item_id = request.form.get("item_id", "")
     if places is None or not item_id.isdigit() or not agendas.move(meeting, int(item_id[:9]), places):
@@ -258,26 +258,18 @@ def move(meeting_id: int):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/sort")
 @policy("coordinator")
-def sort(meeting_id: int):
+@agenda_change
+def sort(meeting: Meeting):
     """Put the running order back in the panel's order (urgent cases first)."""
-    try:
-        meeting = _changing(meeting_id)
-    except agendas.AgendaConflict:
-        return _conflict()
-    if meeting.starts_at.date() < today():
-        return _past(meeting)
     agendas.sort_by_rule(meeting, current_app.extensions["panels"][meeting.panel].agenda_order())
     return _done(meeting, "Running order sorted by the panel's rule.", "meeting.agenda_order")
 
 
 @bp.post("/meetings/<id:meeting_id>/agenda/defer")
 @policy("coordinator")
-def defer(meeting_id: int):
+@agenda_change
+def defer(meeting: Meeting):
     """Move a case to a later meeting of the panel."""
-    try:
-        meeting = _changing(meeting_id)
-    except agendas.AgendaConflict:
-        return _conflict()
     item = next((i for i in meeting.items if str(i.id) == request.form.get("item_id")), None)
     if item is None:
         abort(404)
@@ -292,14 +284,9 @@ def defer(meeting_id: int):
 
 @bp.post("/meetings/<id:meeting_id>/agenda/issue")
 @policy("coordinator")
-def issue(meeting_id: int):
+@agenda_change
+def issue(meeting: Meeting):
     """Issue the agenda: everyone with a seat is told it is ready to read."""
-    try:
-        meeting = _changing(meeting_id)
-    except agendas.AgendaConflict:
-        return _conflict()
-    if meeting.starts_at.date() < today():
-        return _past(meeting)
     if not meeting.items:
         return _agenda_response(meeting, ["Add at least one case before issuing the agenda."], 422)
     agendas.issue(meeting, utcnow())
@@ -314,10 +301,8 @@ def invite(meeting_id: int):
     form = _invite_form(meeting)
     if not form.validate_on_submit() or not form.user_id.data:
         return _agenda_response(meeting, ["Choose the person to invite."], 422)
-    try:
-        agendas.check_version(meeting, form.version.data)
-    except agendas.AgendaConflict:
-        return _conflict()
+    if stale(meeting, form.version.data):
+        return conflict()
     meeting.members.append(MeetingMember(user_id=form.user_id.data))
     agendas.touch(meeting)
     return _done(meeting, "Invitation added: they can now see this meeting.", "meeting.invite")

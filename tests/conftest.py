@@ -69,6 +69,16 @@ def scratch_postgres_database(prefix: str = "pcc_test"):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def scratch_database(backend: str, folder: Path, name: str):
+    """A throwaway database for tests that start their own processes: a SQLite file in the folder, or PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+    else:
+        with scratch_postgres_database(f"pcc_test_{name}") as url:
+            yield url
+
+
 class RequestScopedClient(FlaskClient):
     """A test client whose every request runs in its own app context, as under a real server.
 

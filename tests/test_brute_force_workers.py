@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import Agency, User
 from app.passwords import hash_password
 from app.timeutil import utcnow
-from tests.conftest import BACKENDS, PASSWORD, scratch_postgres_database
+from tests.conftest import BACKENDS, PASSWORD, scratch_database
 from tests.conftest import test_config as config_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,15 +75,6 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _database(backend: str, tmp_path: Path):
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workers.db'}"
-    else:
-        with scratch_postgres_database("pcc_test_workers") as url:
-            yield url
-
-
-@contextmanager
 def _gunicorn(settings_file: Path):
     port = _free_port()
     env = {**os.environ, "PANELS_SETTINGS": str(settings_file)}
@@ -112,7 +103,7 @@ def _gunicorn(settings_file: Path):
 def server(request, tmp_path):
     """Four gunicorn workers serving a database holding one enrolled practitioner."""
     with ExitStack() as stack:
-        url = stack.enter_context(_database(request.param, tmp_path))
+        url = stack.enter_context(scratch_database(request.param, tmp_path, "workers"))
         config = {**config_for(url), "THROTTLE_WINDOW_SECONDS": WINDOW_SECONDS, "ENV_NAME": "development"}
         config.pop("SERVER_NAME")
         application = create_app(config)

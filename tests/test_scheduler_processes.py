@@ -27,7 +27,7 @@ from app.casework import refer
 from app.extensions import db
 from app.models import Action, Agency, Membership, Notification, OutboxMail, User
 from app.timeutil import add_working_days, today
-from tests.conftest import BACKENDS, referral_body, scratch_postgres_database
+from tests.conftest import BACKENDS, referral_body, scratch_database
 from tests.conftest import test_config as config_for
 from tests.mailbox import smtp_server
 from workflows.models import Deadline, JobRun
@@ -45,15 +45,6 @@ SETTINGS = ("ENV_NAME", "SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY", "SQLALCHEM
 ACTIONS = [("POLICE", -1, "open"), ("POLICE", 0, "open"), ("HEALTH", 1, "open"), ("HOUSING", 2, "open"),
            ("POLICE", 3, "open"), ("HEALTH", 4, "complete"), ("HEALTH", 5, "open"), ("HOUSING", 6, "open"),
            ("POLICE", 8, "open"), ("HEALTH", 9, "open"), ("POLICE", 12, "open")]
-
-
-@contextmanager
-def _database(backend: str, tmp_path: Path):
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scheduler.db'}"
-    else:
-        with scratch_postgres_database("pcc_test_scheduler") as url:
-            yield url
 
 
 def _seed() -> dict:
@@ -155,7 +146,7 @@ def _ran(output: str, job: str) -> int:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_scheduler_processes_over_a_simulated_week_send_each_reminder_once(backend, tmp_path):
     with ExitStack() as stack:
-        url = stack.enter_context(_database(backend, tmp_path))
+        url = stack.enter_context(scratch_database(backend, tmp_path, "scheduler"))
         mailbox, port = stack.enter_context(smtp_server())
         config = {**config_for(url), "ENV_NAME": "development", "PUBLIC_URL": PUBLIC_URL, "MAIL_SERVER": "127.0.0.1",
                   "MAIL_PORT": port, "MAIL_USE_TLS": False, "MAIL_USE_SSL": False,

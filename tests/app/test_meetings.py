@@ -140,7 +140,7 @@ def test_a_second_coordinator_saving_a_stale_agenda_gets_a_conflict(app, area, m
     moved = running_order(meeting)
     assert moved == before[::-1]
     stale = move(1)
-    assert stale.status_code == 409 and "Someone else changed this agenda" in stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "Someone else changed this meeting" in stale.get_data(as_text=True)
     assert running_order(meeting) == moved
 
 
