@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -51,12 +51,19 @@ class Meet:
     meeting: Meeting
     seen: object  # referred by the guest's agency: the guest may open it
     hidden: object  # referred by another agency: restricted for the guest
+    browsers: dict = field(default_factory=dict)
 
     def path(self, name: str) -> str:
         return f"/meetings/{self.meeting.id}/{name}"
 
+    def browser(self, user):
+        """One signed-in browser per person (each sign-in spends an authenticator code: three a 30-second step)."""
+        if user.id not in self.browsers:
+            self.browsers[user.id] = sign_in(self.app, user)
+        return self.browsers[user.id]
+
     def get(self, user, name: str):
-        return sign_in(self.app, user).get(self.path(name))
+        return self.browser(user).get(self.path(name))
 
 
 @pytest.fixture
@@ -182,7 +189,7 @@ def test_actions_carried_from_an_earlier_meeting_follow_need_to_know(meet, make_
 
 def test_the_minutes_are_404_for_a_member_until_issued(meet):
     for who in (meet.guest, meet.member):
-        browser = sign_in(meet.app, who)
+        browser = meet.browser(who)
         for name in ("minutes.pdf", "minutes.html"):
             response = browser.get(meet.path(name))
             assert response.status_code == 404, (name, response.status_code)
@@ -288,12 +295,12 @@ def _event(response):
 def test_the_calendar_event_is_in_utc_across_british_summer_time(app, db, meet, month, utc_hour):
     day = date(TODAY.year + 1, month, 14)
     meeting = meeting_on(meet.chair, day, at=time(10, 0), venue="Civic Centre, Room 2")
-    calendar, event = _event(sign_in(app, meet.chair).get(f"/meetings/{meeting.id}/meeting.ics"))
+    calendar, event = _event(meet.browser(meet.chair).get(f"/meetings/{meeting.id}/meeting.ics"))
     assert calendar["VERSION"] == "2.0" and calendar["PRODID"]
     assert event.decoded("DTSTART") == datetime(day.year, month, 14, utc_hour, tzinfo=event.decoded("DTSTART").tzinfo)
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
     assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=180)
-    body = sign_in(app, meet.chair).get(f"/meetings/{meeting.id}/meeting.ics").get_data(as_text=True)
+    body = meet.browser(meet.chair).get(f"/meetings/{meeting.id}/meeting.ics").get_data(as_text=True)
     assert f"DTSTART:{day:%Y%m%d}T{utc_hour:02d}0000Z" in body
 
 
@@ -321,7 +328,7 @@ def test_a_venue_cannot_add_lines_to_the_calendar_event(app, db, meet):
 
 
 def test_the_calendar_download_is_audited_and_needs_no_step_up(meet):
-    browser = sign_in(meet.app, meet.guest)
+    browser = meet.browser(meet.guest)
     age_session(browser, authenticated_at=timedelta(seconds=meet.app.config["REAUTHENTICATE_SECONDS"] + 1))
     assert browser.get(meet.path("meeting.ics")).status_code == 200
     rows = audit_rows(action="meeting.calendar")
@@ -335,7 +342,7 @@ def test_someone_without_the_meeting_gets_404_for_every_download(meet, make_user
     issue_minutes(meet)
     user = {"outsider": meet.outsider, "practitioner": make_user("practitioner", "HEALTH"),
             "analyst": make_user("analyst", "POLICE"), "admin": make_user("admin", "COUNCIL")}[who]
-    browser = sign_in(meet.app, user)
+    browser = meet.browser(user)
     for name in PAPERS + ("meeting.ics",):
         response = browser.get(meet.path(name))
         assert response.status_code == 404, (who, name, response.status_code)
@@ -345,13 +352,13 @@ def test_someone_without_the_meeting_gets_404_for_every_download(meet, make_user
 
 
 def test_an_unknown_meeting_is_404(meet):
-    browser = sign_in(meet.app, meet.chair)
+    browser = meet.browser(meet.chair)
     for name in PAPERS + ("meeting.ics",):
         assert browser.get(f"/meetings/987654/{name}").status_code == 404
 
 
 def test_a_removed_seat_loses_the_downloads_at_once(meet, db):
-    browser = sign_in(meet.app, meet.guest)
+    browser = meet.browser(meet.guest)
     assert browser.get(meet.path("agenda.pdf")).status_code == 200
     unseat(meet.meeting, meet.guest)
     assert browser.get(meet.path("agenda.pdf")).status_code == 404
@@ -361,7 +368,7 @@ def test_a_removed_seat_loses_the_downloads_at_once(meet, db):
 @pytest.mark.parametrize("name", PAPERS)
 def test_a_paper_needs_both_factors_proved_recently(meet, name):
     """Security bar SE-4: a stale session is sent to prove both factors again, and gets no file until it has."""
-    browser = sign_in(meet.app, meet.chair)
+    browser = meet.browser(meet.chair)
     age_session(browser, authenticated_at=timedelta(seconds=meet.app.config["REAUTHENTICATE_SECONDS"] + 1))
     refused = browser.get(meet.path(name))
     assert refused.status_code == 302
@@ -398,7 +405,7 @@ def test_a_minutes_download_is_audited_per_case(meet):
 
 
 def test_when_the_audit_write_fails_no_paper_is_sent(meet):
-    browser = sign_in(meet.app, meet.chair)
+    browser = meet.browser(meet.chair)
     with audit_sink_down():
         for name in PAPERS + ("meeting.ics",):
             response = browser.get(meet.path(name))
@@ -411,7 +418,7 @@ def test_when_the_audit_write_fails_no_paper_is_sent(meet):
 # --- links -------------------------------------------------------------------------------------------------------
 
 def test_the_agenda_and_minutes_pages_link_to_the_downloads(meet):
-    browser = sign_in(meet.app, meet.chair)
+    browser = meet.browser(meet.chair)
     agenda = browser.get(f"/meetings/{meet.meeting.id}").get_data(as_text=True)
     for name, label in (("agenda.pdf", "Download the agenda (PDF)"), ("agenda.html", "Download the agenda (HTML)"),
                         ("meeting.ics", "Add to your calendar (.ics)")):
@@ -419,10 +426,10 @@ def test_the_agenda_and_minutes_pages_link_to_the_downloads(meet):
     minutes = browser.get(meet.path("minutes")).get_data(as_text=True)
     assert f'href="{meet.path("minutes.pdf")}">Download the draft minutes (PDF)</a>' in minutes
     assert f'href="{meet.path("minutes.html")}">Download the draft minutes (HTML)</a>' in minutes
-    unissued = sign_in(meet.app, meet.guest).get(meet.path("minutes")).get_data(as_text=True)
+    unissued = meet.browser(meet.guest).get(meet.path("minutes")).get_data(as_text=True)
     assert "minutes.pdf" not in unissued  # nothing to download before the minutes are issued
     issue_minutes(meet)
-    issued = sign_in(meet.app, meet.guest).get(meet.path("minutes")).get_data(as_text=True)
+    issued = meet.browser(meet.guest).get(meet.path("minutes")).get_data(as_text=True)
     assert f'href="{meet.path("minutes.pdf")}">Download the minutes (PDF)</a>' in issued
     assert re.search(r'class="app-no-print">\s*<ul class="govuk-list">\s*<li><a class="govuk-link" href="[^"]+'
                      r'minutes.pdf"', issued)
