@@ -1,0 +1,43 @@
+"""A practitioner signs in and submits a MARAC referral with its DASH checklist, meets an error and fixes it."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.timeutil import today
+from tests.browser.person import Person
+
+MODES = ("mouse", "keyboard")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_practitioner_submits_a_marac_referral_and_fixes_what_was_missing(world, new_page, mode):
+    practitioner = world.person("practitioner", "POLICE")
+    person = Person(new_page(), mode, "referral", world)
+    person.sign_in(practitioner)
+    person.follow("New MARAC referral")
+
+    person.date("referred_on", today())
+    person.fill("victim_forename", "Bethan")
+    person.fill("victim_surname", "Pryce-Jones")
+    person.date("victim_date_of_birth", date(1988, 3, 14))
+    person.fill("safe_contact", "Mobile only, weekdays before 3pm")
+    for n in range(1, 25):  # fifteen yes: visibly high risk
+        person.choose(f"q{n}", "yes" if n <= 15 else "no")
+    person.tick("routes", "visible_high_risk")
+    person.fill("victim_surname", "")  # forgotten
+    person.press("Submit referral")
+
+    # The error summary at the top names the problem and links to the field; nothing was made.
+    summary = person.page.locator(".govuk-error-summary")
+    assert summary.is_visible() and "Enter the victim's last name" in summary.inner_text()
+    link = summary.get_by_role("link").first
+    assert link.get_attribute("href") == "#victim_surname"
+    assert person.page.title().startswith("Error:")
+
+    person.fill("victim_surname", "Pryce-Jones")
+    person.press("Submit referral")
+    person.sees("Received")
+    assert "MARAC-" in person.text() and "Pryce-Jones" in person.text()
+    assert len(person.pages_checked) >= 5
