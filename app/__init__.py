@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)
     from app import (
+        accessibility,
         account,
         actions,
         admin,
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.notifications import views as notifications
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accessibility.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cases.bp)

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
     # The largest request body read at all (a page's form); the API allows less (app.api_schema.MAX_BODY).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Who runs the service and where accessibility problems are reported (the accessibility statement shows both).
+    "SERVICE_OWNER": "the community safety partnership",
+    "ACCESSIBILITY_CONTACT_EMAIL": "accessibility@example.org",
     # The address people use, for the one-time links the CLI and admin pages hand out.
     "PUBLIC_URL": "http://127.0.0.1:5000",
     # How many reverse proxies stand in front of gunicorn (their X-Forwarded-For is trusted); 0 for none.
@@ -111,6 +114,8 @@ ENV_OVERRIDES = {
     "BLIND_INDEX_KEY": "BLIND_INDEX_KEY",
     "APP_ENV": "ENV_NAME",
     "PUBLIC_URL": "PUBLIC_URL",
+    "SERVICE_OWNER": "SERVICE_OWNER",
+    "ACCESSIBILITY_CONTACT_EMAIL": "ACCESSIBILITY_CONTACT_EMAIL",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",

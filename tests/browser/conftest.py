@@ -23,11 +23,14 @@ from tests.conftest import scratch_database
 from tests.conftest import test_config as config_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: Debian's Chromium on PATH; the environment variable CHROMIUM names another binary (empty: none, to see the skip).
+CHROMIUM = (os.environ["CHROMIUM"] or None) if "CHROMIUM" in os.environ else shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update"]
 SKIPPED = ("browser journeys skipped: Debian's chromium is not on PATH (apt-get install chromium; "
            ".ci/run installs it)")
+if os.environ.get("REQUIRE_BROWSER") and CHROMIUM is None:
+    raise RuntimeError("REQUIRE_BROWSER is set but chromium is not on PATH: the browser journeys would skip")
 #: Settings the server process reads from its settings file (the rest are the app's defaults).
 SERVED = ("ENV_NAME", "SECRET_KEY", "DATA_KEYS", "BLIND_INDEX_KEY", "SQLALCHEMY_DATABASE_URI", "ARGON2_TIME_COST",
           "ARGON2_MEMORY_COST", "SESSION_IDLE_SECONDS", "PUBLIC_URL")
