@@ -57,3 +57,13 @@ def past_date_field(label: str, *, required: bool, hint: str = "For example, 27 
 def not_in_future(form, field) -> None:
     if field.data and field.data > today():
         raise ValidationError(f"{field.label.text} must be today or in the past")
+
+
+def error_links(errors, anchors: dict[str, str | None] | None = None) -> list[dict]:
+    """A GOV.UK error summary's list: each message links to its field's id (``anchors`` maps a key to another id,
+    or to None for a problem no one field owns); a plain list of messages links nowhere."""
+    if not isinstance(errors, dict):
+        return [{"text": message} for message in errors]
+    anchors = anchors or {}
+    return [{"text": message, **({"href": f"#{anchors.get(key, key)}"} if anchors.get(key, key) else {})}
+            for key, message in errors.items()]

@@ -64,7 +64,10 @@ def attendance(meeting_id: int):
         db.session.rollback()
         meeting = db.session.get(Meeting, meeting_id)
     recorded = {a.agency_id: a for a in meeting.attendance}
+    # A status error points at the agency's first radio; the others at their field.
+    anchors = {f"status_{a.id}": f"status_{a.id}-{ATTENDANCE[0]}" for a in agencies}
     response = render_template("meetings/attendance.html", meeting=meeting, agencies=agencies, recorded=recorded,
+                               anchors=anchors,
                                form=form, errors=errors, labels=ATTENDANCE_LABELS, statuses=ATTENDANCE,
                                statement=current_app.config["MEETING_CONFIDENTIALITY_STATEMENT"])
     db.session.commit()

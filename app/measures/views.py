@@ -138,12 +138,6 @@ def period_links(panel: str, by: str | None, choices: list[tuple[str, Period]]) 
             for label, p in choices]
 
 
-def error_list(errors: dict[str, str]) -> list[dict]:
-    """The error summary's links: each message points at its field (a date's day box)."""
-    return [{"text": message, "href": f"#{field}-day" if field in ("from", "to") else f"#{field}"}
-            for field, message in errors.items()]
-
-
 def breakdown_items(measure_set, chosen: str | None) -> list[dict]:
     """The radios for the breakdowns this panel allows."""
     return [{"value": key, "text": BREAKDOWNS[key], "checked": key == chosen} for key in measure_set.breakdowns]
@@ -151,7 +145,7 @@ def breakdown_items(measure_set, chosen: str | None) -> list[dict]:
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    for helper in (period_links, error_list, breakdown_items):
+    for helper in (period_links, breakdown_items):
         app.add_template_global(helper)
     app.add_template_filter(charts.display, "figure")
     app.add_template_global(charts.group_name)
