@@ -83,14 +83,14 @@ def gunicorn(settings: Path, log: Path):
 
 
 @contextmanager
-def served_world(folder: Path, name: str, **settings):
-    """A fresh database with its schema, the app serving it, and a World to add people and cases to it."""
+def served_world(folder: Path, name: str, *, agencies: bool = True, **settings):
+    """A fresh database with its schema (and the World's agencies), the app serving it, and a World to add to it."""
     backend = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     with ExitStack() as stack:
         url = stack.enter_context(scratch_database(backend, folder, name))
         config = {**config_for(url), "ENV_NAME": "development", "SESSION_IDLE_SECONDS": 30 * 60, **settings}
         config.pop("SERVER_NAME")
-        world = stack.enter_context(World.on(config))
+        world = stack.enter_context(World.on(config, agencies=agencies))
         settings_file = folder / f"{name}-settings.py"
         settings_file.write_text("".join(f"{key} = {config[key]!r}\n" for key in SERVED if key in config))
         world.address = stack.enter_context(gunicorn(settings_file, folder / f"{name}-gunicorn.log"))

@@ -34,11 +34,13 @@ class World:
 
     @classmethod
     @contextmanager
-    def on(cls, config: dict):
+    def on(cls, config: dict, *, agencies: bool = True):
         app = create_app(config)
         with app.app_context():
             db.create_all()
-            db.session.add_all(Agency(code=code, name=name, kind=kind) for code, (name, kind) in AGENCIES.items())
+            if agencies:
+                db.session.add_all(Agency(code=code, name=name, kind=kind)
+                                   for code, (name, kind) in AGENCIES.items())
             db.session.commit()
             db.session.remove()
         try:
