@@ -16,6 +16,14 @@ def test_a_practitioner_submits_a_marac_referral_and_fixes_what_was_missing(worl
     practitioner = world.person("practitioner", "POLICE")
     person = Person(new_page(), mode, "referral", world)
     person.sign_in(practitioner)
+    if mode == "keyboard":  # the first Tab reaches the skip link, which takes focus past the navigation
+        person.page.keyboard.press("Tab")
+        skip = person.page.evaluate("() => [document.activeElement.textContent.trim(), "
+                                    "document.activeElement.getAttribute('href')]")
+        assert skip == ["Skip to main content", "#main-content"]
+        person.page.keyboard.press("Enter")
+        assert person.page.evaluate("() => document.activeElement.id") == "main-content"
+        person.visit("/cases")
     person.follow("New MARAC referral")
 
     person.date("referred_on", today())
@@ -35,6 +43,11 @@ def test_a_practitioner_submits_a_marac_referral_and_fixes_what_was_missing(worl
     link = summary.get_by_role("link").first
     assert link.get_attribute("href") == "#victim_surname"
     assert person.page.title().startswith("Error:")
+    if mode == "keyboard":  # GOV.UK moves focus to the summary; its link takes the person to the field
+        assert person.page.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
+        person.page.keyboard.press("Tab")
+        person.page.keyboard.press("Enter")
+        assert person.page.evaluate("() => document.activeElement.name") == "victim_surname"
 
     person.fill("victim_surname", "Pryce-Jones")
     person.press("Submit referral")
