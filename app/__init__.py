@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import load_config
 from app.crypto import KeyError_, Keyring, check_key
 from app.extensions import csrf, db, migrate
-from app.forms import error_links
+from app.forms import error_links, form_error_links
 from app.measures.sql import SqliteMedian
 from app.models import MAX_INT
 
@@ -147,6 +147,7 @@ def _register_assets(app: Flask) -> None:
 
     app.add_template_filter(long_date)
     app.add_template_global(error_links)
+    app.add_template_global(form_error_links)
 
 
 def long_date(value, time: bool = False) -> str:

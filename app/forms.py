@@ -22,7 +22,7 @@ NUL_MESSAGE = "Remove the NUL character from this answer"
 __all__ = ["NUL_MESSAGE", "DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput",
            "GovSelect", "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional",
            "PasswordField", "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError",
-           "not_in_future", "past_date_field"]
+           "error_links", "form_error_links", "not_in_future", "past_date_field"]
 
 
 class FlaskForm(_FlaskForm):
@@ -67,3 +67,18 @@ def error_links(errors, anchors: dict[str, str | None] | None = None) -> list[di
     anchors = anchors or {}
     return [{"text": message, **({"href": f"#{anchors.get(key, key)}"} if anchors.get(key, key) else {})}
             for key, message in errors.items()]
+
+
+def form_error_links(form) -> list[dict]:
+    """The error summary's list for a form: each field's first message linked to the box it names (a date's day box,
+    as its own id is the boxes' wrapper, which cannot take focus), and the form's own messages, such as a guard's
+    sentence, unlinked."""
+    items = []
+    for name, messages in form.errors.items():
+        field = form._fields.get(name) if name else None
+        if field is None:
+            items += error_links(messages)
+        else:
+            anchor = f"{field.name}-day" if isinstance(field.widget, _GovDateInput) else field.id
+            items += error_links({name: messages[0]}, {name: anchor})
+    return items
