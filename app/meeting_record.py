@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app import audit, minutes
 from app.access import actor, coordinates, load_case
 from app.access import policy as access_policy
-from app.cases import StepForm, show_errors
+from app.cases import StepForm
 from app.casework import take_step
 from app.extensions import db
 from app.forms import GovTextArea, Length, TextAreaField
@@ -121,7 +121,7 @@ def item(meeting_id: int, item_id: int):
             return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
         except Invalid as exc:
             db.session.rollback()
-            show_errors(form, exc.errors)
+            form.apply_errors(exc.errors)
         except WorkflowError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))

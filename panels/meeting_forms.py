@@ -60,6 +60,15 @@ class ActionsForm(StepForm):
                              "due_on": due.isoformat() if due else None})
         return {"actions": rows}
 
+    def apply_errors(self, errors: dict[str, str]) -> None:
+        """Show the engine's errors; a due date left blank is asked for in the date boxes' terms, not the API's."""
+        errors = dict(errors)
+        for i in range(ACTION_ROWS):
+            key = f"actions.{i}.due_on"
+            if key in errors and getattr(self, f"actions_{i}_due_on").data is None:
+                errors[key] = f"Enter the date action {i + 1} is due"
+        super().apply_errors(errors)
+
 
 for _i in range(ACTION_ROWS):
     setattr(ActionsForm, f"actions_{_i}_owner_agency",
@@ -73,4 +82,4 @@ for _i in range(ACTION_ROWS):
                           validators=[Optional(), Length(max=2000)]))
     setattr(ActionsForm, f"actions_{_i}_due_on",
             DateField(f"Action {_i + 1}: due date", widget=GovDateInput(), format="%d %m %Y",
-                      validators=[Optional()]))
+                      description="On or after the meeting, for example 27 3 2026", validators=[Optional()]))

@@ -283,6 +283,40 @@ def test_the_meeting_is_recorded_and_its_minutes_issued_through_the_pages(app, a
     assert _db.session.get(Meeting, meeting.id).minutes_issued_at <= utcnow()
 
 
+def summary_links(html: str) -> dict[str, str]:
+    """The error summary's entries: {"#field" (or "" for a problem of the whole form): "message"}."""
+    block = html.split('govuk-error-summary__list"', 1)[1].split("</ul>", 1)[0]
+    return {(re.search(r'href="([^"]*)"', li) or [None, ""])[1]: re.sub(r"<[^>]+>|\s+", " ", li).strip()
+            for li in re.findall(r"<li>(.*?)</li>", block, flags=re.S)}
+
+
+def test_each_problem_in_an_error_summary_links_to_its_field_and_a_date_to_its_day_box(app, area, make_referral):
+    meeting = meeting_on(area["chair"], TODAY, at=time(0, 0))
+    case = list_case(make_referral(area["police"], forename="Ioan"), area["chair"], meeting)
+    later_case = list_case(make_referral(area["police"], forename="Ffion"), area["chair"],
+                           meeting_on(area["chair"], TODAY + timedelta(days=7)))
+    chair = sign_in(app, area["chair"])
+    health = area["health"].agency_id  # the meeting's only seat is the health panel member's
+
+    attendance = submit(chair, f"/meetings/{meeting.id}/attendance", {f"status_{health}": "present"})
+    assert attendance.status_code == 422 and "<title>Error: " in attendance.get_data(as_text=True)
+    assert summary_links(attendance.get_data(as_text=True)) == {
+        f"#representative_{health}": "Enter who represented the agency",
+        "#confidentiality": "Confirm the confidentiality statement was read and agreed"}
+
+    item = _db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == case.id))
+    no_date = submit(chair, f"/meetings/{meeting.id}/items/{item.id}", {
+        "decision": "Safety plan agreed", "actions_0_owner_agency": "POLICE", "actions_0_text": "Flag the address"})
+    assert no_date.status_code == 422
+    assert summary_links(no_date.get_data(as_text=True)) == {"#actions_0_due_on-day": "Enter the date action 1 is due"}
+
+    # A step its guard blocks: the sentence belongs to no field, so it links nowhere (it was a link to "#").
+    blocked = submit(chair, f"/cases/{later_case.id}/steps/hear", {})
+    assert blocked.status_code == 422
+    assert summary_links(blocked.get_data(as_text=True)) == {
+        "": "The meeting this case is listed on has not taken place yet."}
+
+
 def test_the_coordinators_dashboard_shows_overdue_actions_by_agency_and_what_is_owed(app, area, make_referral):
     past = meeting_on(area["chair"], TODAY, at=time(0, 0))
     case = list_case(make_referral(area["police"], forename="Ioan"), area["chair"], past)
