@@ -49,6 +49,20 @@ class Person:
         """Follow a link by its text."""
         self._activate(self.page.get_by_role("link", name=text, exact=exact).first)
 
+    def follow_to(self, path: str) -> None:
+        """Follow the link to an address on this site (when several links say the same, as dates can)."""
+        self._activate(self.page.locator(f'a[href="{path}"]').first)
+
+    def jump(self, text: str) -> Locator:
+        """Follow a link to a place on the same page (as an error summary's are); return what then has focus."""
+        target = self.page.get_by_role("link", name=text).first
+        if self.mode == "keyboard":
+            self._tab_to(target)
+            self.page.keyboard.press("Enter")
+        else:
+            target.click()
+        return self.page.locator(":focus")
+
     def press(self, text: str, *, exact: bool = False) -> None:
         """Press a button by its text (a submit button sends its form)."""
         self._activate(self.page.get_by_role("button", name=text, exact=exact).first)

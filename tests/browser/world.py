@@ -12,7 +12,7 @@ from app import create_app
 from app.agenda import create_meeting
 from app.casework import refer, take_step
 from app.extensions import db
-from app.models import Agency, Membership, User
+from app.models import Agency, MeetingMember, Membership, User
 from app.passwords import hash_password
 from app.timeutil import today, utcnow
 from tests.conftest import PASSWORD, next_code, referral_body
@@ -87,6 +87,17 @@ class World:
                 agencies=list(session.scalars(select(Agency).where(Agency.code.in_(agencies)))))
             session.commit()
             return meeting.id
+
+    def seat(self, meeting_id: int, user: User) -> None:
+        """Give someone a seat at a meeting (as a coordinator's invitation does: a guest when their agency is not a
+        member agency of the meeting)."""
+        with self.session() as session:
+            session.add(MeetingMember(meeting_id=meeting_id, user_id=user.id))
+            session.commit()
+
+    def agency_id(self, code: str) -> int:
+        with self.session() as session:
+            return session.scalar(select(Agency.id).where(Agency.code == code))
 
     def referral(self, referrer: User, **kwargs) -> int:
         """A MARAC referral made through the intake service, as the API makes it."""
