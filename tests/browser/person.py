@@ -39,6 +39,10 @@ class Person:
 
     def sign_in(self, user) -> None:
         self.visit("/sign-in")
+        self.sign_in_here(user)
+
+    def sign_in_here(self, user) -> None:
+        """Sign in on the sign-in page the browser is showing (it may have been sent there, to come back after)."""
         self.fill("email", user.email)
         self.fill("password", self.world.password)
         self.press("Sign in", exact=True)
