@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from app.config import load_config
 from app.crypto import KeyError_, Keyring, check_key
 from app.extensions import csrf, db, migrate
-from app.forms import error_links
+from app.forms import error_links, error_summary
 from app.measures.sql import SqliteMedian
 from app.models import MAX_INT
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
                       "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
     ])
     WTFormsHelpers(app)
+    app.add_template_global(error_summary, "wtforms_errors")  # base.html's error summary, linking to each box
 
     import panels
     import workflows.models  # noqa: F401  (registers the engine's tables)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm as _FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput as _GovDateInput
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
@@ -22,7 +23,7 @@ NUL_MESSAGE = "Remove the NUL character from this answer"
 __all__ = ["NUL_MESSAGE", "DataRequired", "DateField", "Email", "FlaskForm", "GovDateInput", "GovPasswordInput",
            "GovSelect", "GovSubmitInput", "GovTextArea", "GovTextInput", "InputRequired", "Length", "Optional",
            "PasswordField", "SelectField", "StringField", "SubmitField", "TextAreaField", "ValidationError",
-           "not_in_future", "past_date_field"]
+           "error_summary", "not_in_future", "past_date_field"]
 
 
 class FlaskForm(_FlaskForm):
@@ -45,6 +46,23 @@ class GovDateInput(_GovDateInput):
             # The upstream widget unpacks exactly (day, month, year) and would raise: show blank boxes instead.
             field.raw_data = (list(field.raw_data) + ["", "", ""])[:3]
         return super().map_gov_params(field, **kwargs)
+
+
+def error_summary(form, params: dict | None = None) -> dict:
+    """The GOV.UK error summary's parameters: each message links to the box to correct.
+
+    A date's message links to its day box rather than the boxes' wrapper (the summary's script can move focus only
+    to a form control, so a keyboard user following the link would otherwise stay in the summary), and a message
+    about the whole form links nowhere rather than to the top of the page.
+    """
+    summary = wtforms_errors(form, params or {})
+    days = {f"#{field.id}": f"#{field.name}-day" for field in form
+            if isinstance(field.widget, _GovDateInput) and field.errors}
+    for item in summary["errorList"]:
+        href = item.pop("href", "#")
+        if href != "#":
+            item["href"] = days.get(href, href)
+    return summary
 
 
 def past_date_field(label: str, *, required: bool, hint: str = "For example, 27 3 2026") -> DateField:

@@ -215,7 +215,8 @@ def test_bad_search_input_is_a_field_error_422_and_nothing_is_searched(app, make
     error = re.search(rf'<p id="{field}-error" class="govuk-error-message">\s*'
                       r'<span class="govuk-visually-hidden">Error:</span>([^<]*)</p>', html)
     assert error and message in error[1].replace("&#39;", "'"), html[html.find("govuk-error-summary"):][:800]
-    assert f'href="#{field}"' in html  # the error summary links to the field
+    box = f"{field}-day" if field == "date_of_birth" else field
+    assert f'href="#{box}"' in html  # the error summary links to the box to correct (a date's day box)
     assert "<title>Error: " in html
     assert references_on(html) == []  # no results with an error
     assert audit_rows()[-1].action == "case.list"  # loading the form; the search itself searched and wrote nothing
