@@ -57,6 +57,20 @@ class Person:
         """Press a button by its text (a submit button sends its form)."""
         self._activate(self.page.get_by_role("button", name=text, exact=exact).first)
 
+    def correct(self, message: str) -> None:
+        """Follow the error summary's link for a message: the box to correct must then have focus, so that what is
+        typed next goes into it (GOV.UK's error summary moves focus to the control the link names)."""
+        link = self.page.locator(".govuk-error-summary").get_by_role("link", name=message)
+        href = link.get_attribute("href")
+        if self.mode == "keyboard":
+            self._tab_to(link)
+            self.page.keyboard.press("Enter")
+        else:
+            link.click()
+        focused = self.page.evaluate("() => [document.activeElement.tagName, document.activeElement.id]")
+        assert focused[0] in ("INPUT", "TEXTAREA", "SELECT") and f"#{focused[1]}" == href, \
+            f"following {message!r} ({href}) left focus on {focused}"
+
     def _activate(self, target: Locator) -> None:
         with self.page.expect_navigation():
             if self.mode == "keyboard":
