@@ -59,11 +59,12 @@ class ApplicationForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        for incident, reported, agency, _ in self.rows():
+        for n, (incident, reported, agency, _) in enumerate(self.rows(), start=1):
             started = incident.data or reported.data or (agency.data or "").strip()
-            for field, message in ((incident, "Enter when the behaviour happened"),
-                                   (reported, "Enter when it was reported"),
-                                   (agency, "Enter the agency it was reported to")):
+            # Each message names its complaint: the error summary lists them apart from their rows.
+            for field, message in ((incident, f"Enter when the behaviour in complaint {n} happened"),
+                                   (reported, f"Enter when complaint {n} was reported"),
+                                   (agency, f"Enter the agency complaint {n} was reported to")):
                 if started and not field.data and not field.errors:
                     field.errors = [*field.errors, message]
                     ok = False

@@ -48,7 +48,7 @@ def test_an_asb_coordinator_logs_an_application_and_decides_the_threshold_is_met
 
     # The error summary names the missing date; its link puts the cursor in that date's day box.
     assert person.page.title().startswith("Error:")
-    person.correct("Enter when it was reported")
+    person.correct("Enter when complaint 4 was reported")
     person.date("complaints_3_reported_on", complaints[3][1])
     person.press("Submit application")
 

@@ -249,6 +249,21 @@ def test_the_application_page_takes_an_application_and_explains_mistakes(app, pe
     assert "Priya Nair" in case_page and "Reported within a month" in case_page
 
 
+def test_a_complaint_begun_but_not_finished_is_named_and_linked_to_its_box(app, people):
+    browser = sign_in(app, people["officer"])
+    day = TODAY - timedelta(days=3)
+    response = submit(browser, "/asb-case-review/applications/new", {
+        "referred_on": gov_date(day), "applicant_kind": "individual", "on_behalf": "no", "victim_forename": "Priya",
+        "victim_surname": "Nair", "victim_date_of_birth": gov_date(date(1980, 1, 2)),
+        "complaints_0_incident_on": gov_date(day - timedelta(days=9)),
+        "complaints_0_reported_on": gov_date(day - timedelta(days=8)), "complaints_0_agency": "Police",
+        "complaints_2_incident_on": gov_date(day - timedelta(days=5)), "complaints_2_agency": "Northshire Homes"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and _rows(Case) == 0
+    assert '<a href="#complaints_2_reported_on-day">Enter when complaint 3 was reported</a>' in page
+    assert 'id="complaints_2_reported_on-day"' in page
+
+
 def test_letters_are_kept_with_the_case_and_printable(app, api, people):
     chair = people["chair"]
     case = _new(api, people)
