@@ -7,15 +7,21 @@ from app import audit
 from app.access import allows, policy_of
 from app.auth import sessions
 from app.auth.models import SIGNED_IN
+from app.auth.views import safe_next
 from app.extensions import db, login_manager
 
-#: What the sign-in page says when a session ended on its own.
-SESSION_ENDED = {
-    sessions.ENDED_IDLE: "You were signed out because you had done nothing for a while. Sign in again to carry on.",
-    sessions.ENDED_ABSOLUTE: "You were signed out because you had been signed in for the longest time allowed. "
-                             "Sign in again to carry on.",
-    sessions.ENDED_ELSEWHERE: "Your session ended. Sign in again to carry on.",
+#: Why a session ended on its own, as the sign-in page says it.
+WHY_ENDED = {
+    sessions.ENDED_IDLE: "You were signed out because you had done nothing for a while.",
+    sessions.ENDED_ABSOLUTE: "You were signed out because you had been signed in for the longest time allowed.",
+    sessions.ENDED_ELSEWHERE: "Your session ended.",
 }
+#: What the sign-in page says when a session ended on its own.
+SESSION_ENDED = {why: f"{sentence} Sign in again to carry on." for why, sentence in WHY_ENDED.items()}
+#: What it adds when the session ended as a form was sent: nothing typed into it was kept.
+NOT_SAVED = "What you entered was not saved. Sign in again to go back to the page, then enter it again."
+#: ... or when the form's address shows no page to go back to (the form was part of another page).
+NOT_SAVED_ELSEWHERE = "What you entered was not saved. Sign in again, then enter it again."
 
 
 def init_app(app) -> None:
@@ -49,7 +55,7 @@ def enforce_route_policy():
     if name == "sign_in_pending":
         row = sessions.current()
         if row is None or row.stage == SIGNED_IN:
-            return _to_sign_in()
+            return _to_sign_in(pending=True)
         return None
     if user is None:
         if is_api:
@@ -66,11 +72,26 @@ def enforce_route_policy():
     return None
 
 
-def _to_sign_in():
-    """Send a browser to sign in, saying why if its session ended, and coming back here afterwards (GET only)."""
-    if g.get("session_ended"):
-        flash(SESSION_ENDED[g.session_ended], "notice")
-    back = request.full_path.rstrip("?") if request.method == "GET" else None
+def _to_sign_in(*, pending: bool = False):
+    """Send a browser to sign in, saying why if its session ended, and bringing it back to this page afterwards.
+
+    A form sent after the session ended is not kept: holding what was typed (case data, often) for a browser nobody
+    is signed in on would be keeping it for whoever comes next. The notice says plainly that it was not saved, and
+    after signing in the person comes back to the form's page when that address shows a page (answers GET), never
+    to an address that only takes forms, nor anywhere off this service. A sign-in step that ran out (``pending``)
+    just starts signing in again.
+    """
+    ended = g.get("session_ended")
+    reading = request.method in ("GET", "HEAD")
+    sent = not reading and not pending
+    rule = request.url_rule
+    back = None
+    if reading or (sent and rule is not None and "GET" in (rule.methods or ())):
+        back = safe_next(request.full_path.rstrip("?"))
+    if ended and sent:
+        flash(f"{WHY_ENDED[ended]} {NOT_SAVED if back else NOT_SAVED_ELSEWHERE}", "notice")
+    elif ended:
+        flash(SESSION_ENDED[ended], "notice")
     return redirect(url_for("auth.login", next=back))
 
 

@@ -18,7 +18,8 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 COOKIE_ENTRY = "sid"
-#: How often a session's last-seen time is written: often enough for a 30-minute idle limit, not every request.
+#: How often (at most) a session's last-seen time is written: often enough for a 30-minute idle limit, not every
+#: request.
 TOUCH_SECONDS = 60
 #: Why a session ended before its time, as the sign-in page explains it.
 ENDED_IDLE, ENDED_ABSOLUTE, ENDED_ELSEWHERE = "idle", "absolute", "elsewhere"
@@ -66,14 +67,21 @@ def current(now: datetime | None = None) -> UserSession | None:
         if row is not None:
             db.session.delete(row)
             db.session.commit()
-            g.session_ended = ended
+        # A token with no session behind it was ended too: pruned once past its limits, or ended from elsewhere.
+        g.session_ended = ended or ENDED_ELSEWHERE
         session.pop(COOKIE_ENTRY, None)
         return None
-    if now - row.last_seen_at >= timedelta(seconds=TOUCH_SECONDS):
+    if now - row.last_seen_at >= _touch_interval():
         row.last_seen_at = now
         db.session.commit()
     g.user_session = row
     return row
+
+
+def _touch_interval() -> timedelta:
+    """How stale last-seen may get before it is written: a thirtieth of the idle limit, at most a minute, so that
+    using the service keeps a session alive whatever the limit is set to."""
+    return min(timedelta(seconds=TOUCH_SECONDS), _seconds("SESSION_IDLE_SECONDS") / 30)
 
 
 def _why_ended(row: UserSession, now: datetime) -> str | None:

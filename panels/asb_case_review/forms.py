@@ -18,6 +18,7 @@ from app.forms import (
     TextAreaField,
     past_date_field,
 )
+from panels.asb_case_review import settings
 from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
 from panels.meeting_forms import ActionsForm, ListForm
 
@@ -58,11 +59,12 @@ class ApplicationForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        for incident, reported, agency, _ in self.rows():
+        for n, (incident, reported, agency, _) in enumerate(self.rows(), start=1):
             started = incident.data or reported.data or (agency.data or "").strip()
-            for field, message in ((incident, "Enter when the behaviour happened"),
-                                   (reported, "Enter when it was reported"),
-                                   (agency, "Enter the agency it was reported to")):
+            # Each message names its complaint: the error summary lists them apart from their rows.
+            for field, message in ((incident, f"Enter when the behaviour in complaint {n} happened"),
+                                   (reported, f"Enter when complaint {n} was reported"),
+                                   (agency, f"Enter the agency complaint {n} was reported to")):
                 if started and not field.data and not field.errors:
                     field.errors = [*field.errors, message]
                     ok = False
@@ -101,12 +103,30 @@ for _i in range(COMPLAINT_ROWS):
                         validators=[Optional(), Length(max=60)]))
 
 
-class ThresholdMetForm(StepForm):
-    ground = RadioField("If fewer complaints qualify than the threshold needs, on what ground is it met?",
-                        widget=GovRadioInput(), choices=DISCRETION_GROUNDS, validators=[Optional()])
+class DecisionForm(StepForm):
+    """A threshold decision: its reason goes, in the coordinator's words, into the letter to the applicant."""
+
+    reason = TextAreaField("Reason", widget=GovTextArea(),
+                           description="This goes into the decision letter to the applicant, as you write it.",
+                           validators=[Optional(), Length(max=5000)])
+
+
+class ThresholdMetForm(DecisionForm):
+    ground = RadioField("On what ground is the threshold met?", widget=GovRadioInput(), choices=DISCRETION_GROUNDS,
+                        validators=[Optional()])
+
+    def prepare(self, case) -> None:
+        """Ask for a ground only when too few complaints qualify (s104): met on the count, there is none to choose."""
+        found, needed = case.qualifying_complaints, settings.qualifying_complaints()
+        counted = f"{found} complaint{' qualifies' if found == 1 else 's qualify'}, and the threshold needs {needed}"
+        if case.met_on_count:
+            del self.ground
+            self.intro = f"{counted}: the threshold is met on the count."
+        else:
+            self.ground.description = f"Only {counted}. The threshold can still be met on one of these grounds."
 
     def step_data(self) -> dict:
-        return {"ground": self.ground.data} if self.ground.data else {}
+        return {"ground": self.ground.data} if self.ground is not None and self.ground.data else {}
 
 
 class ReviewMeetingForm(StepForm):
@@ -121,5 +141,5 @@ class ReviewMeetingForm(StepForm):
                 "applicant_views": self.applicant_views.data or ""}
 
 
-STEP_FORMS = {"decide_met": ThresholdMetForm, "list": ListForm, "review": ReviewMeetingForm,
-              "agree_outcome": ActionsForm}
+STEP_FORMS = {"decide_met": ThresholdMetForm, "decide_not_met": DecisionForm, "overturn_decision": DecisionForm,
+              "list": ListForm, "review": ReviewMeetingForm, "agree_outcome": ActionsForm}

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app import create_app
 from app.auth.models import UserSession
 from app.extensions import db as _db
+from app.models import Case
 from tests.app.support import (
     age_session,
     audit_rows,
@@ -147,6 +148,83 @@ def test_a_cookie_used_from_another_browser_ends_the_session(app, make_user):
     thief = browser_with_cookie(app, copy)
     assert thief.get("/cases", headers={"User-Agent": "Mozilla/5.0 (elsewhere)"}).status_code == 302
     assert not is_signed_in(browser)  # ended for the owner too: they sign in again, the thief has nothing
+
+
+# --- a form sent after the session ended ------------------------------------------------------------------------
+
+def _sign_in_from(browser, location: str, user) -> tuple[str, str]:
+    """Sign in on the sign-in page the browser was sent to; return that page and where signing in sends it."""
+    page = browser.get(location).get_data(as_text=True)
+    assert browser.post(location, data={"email": user.email, "password": PASSWORD,
+                                        "csrf_token": csrf_token(browser, location)}).status_code == 302
+    response = post_form(browser, "/sign-in/code", {"code": next_code(user)})
+    assert response.status_code == 302
+    return page, response.headers["Location"]
+
+
+def test_a_form_sent_after_the_session_ended_is_not_kept_and_signing_in_goes_back_to_its_page(app, make_user):
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    token = csrf_token(browser, "/marac/referrals/new")
+    age_session(browser, last_seen_at=timedelta(seconds=app.config["SESSION_IDLE_SECONDS"] + 60))
+    typed = {"victim_forename": "Bethan", "victim_surname": "Pryce-Jones", "safe_contact": "Mobile only"}
+    response = browser.post("/marac/referrals/new", data={**typed, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/sign-in?next=/marac/referrals/new")
+    assert _db.session.scalar(select(func.count(Case.id))) == 0
+
+    page, back = _sign_in_from(browser, response.headers["Location"], user)
+    assert "You were signed out because you had done nothing for a while. What you entered was not saved. Sign in " \
+           "again to go back to the page, then enter it again." in page
+    assert back.endswith("/marac/referrals/new")
+    form = browser.get(back)
+    assert form.status_code == 200  # the form, empty: nothing typed was kept anywhere, not even in the cookie
+    assert not any(value in form.get_data(as_text=True) for value in typed.values())
+    with browser.session_transaction() as cookie:
+        assert not any(value in repr(dict(cookie)) for value in typed.values())
+
+
+def test_a_form_whose_address_shows_no_page_is_not_kept_and_signing_in_goes_to_the_start(app, make_user):
+    """Searching is a POST-only address: there is no page to go back to, and the notice does not promise one."""
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    token = csrf_token(browser, "/cases")
+    age_session(browser, last_seen_at=timedelta(seconds=app.config["SESSION_IDLE_SECONDS"] + 60))
+    response = browser.post("/cases/search", data={"reference": "MARAC-000001", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+    page, back = _sign_in_from(browser, response.headers["Location"], user)
+    assert "What you entered was not saved. Sign in again, then enter it again." in page
+    assert "go back to the page" not in page and back in ("/", "http://localhost/")
+
+
+def test_a_form_sent_after_the_session_was_pruned_is_not_kept_either(app, make_user):
+    """The scheduler deletes sessions past their limits: the browser still holds the token, and is told so."""
+    user = make_user("practitioner", "POLICE")
+    browser = sign_in(app, user)
+    token = csrf_token(browser, "/marac/referrals/new")
+    _db.session.execute(delete(UserSession))
+    _db.session.commit()
+    response = browser.post("/marac/referrals/new", data={"victim_forename": "Bethan", "csrf_token": token})
+    assert response.headers["Location"].endswith("/sign-in?next=/marac/referrals/new")
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session ended. What you entered was not saved." in page
+
+
+def test_a_page_opened_after_the_session_ended_just_asks_to_sign_in_again(app, make_user):
+    browser = sign_in(app, make_user("practitioner", "POLICE"))
+    age_session(browser, last_seen_at=timedelta(seconds=app.config["SESSION_IDLE_SECONDS"] + 60))
+    page = browser.get("/marac/referrals/new", follow_redirects=True).get_data(as_text=True)
+    assert "had done nothing for a while. Sign in again to carry on." in page and "not saved" not in page
+
+
+def test_with_a_short_idle_limit_using_the_service_still_keeps_the_session_alive(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_SECONDS", 6)
+    browser = sign_in(app, make_user("practitioner", "POLICE"))
+    for _ in range(4):  # four 4-second gaps: 16 seconds in all, never 6 idle
+        age_session(browser, last_seen_at=timedelta(seconds=4), created_at=timedelta(seconds=4))
+        assert is_signed_in(browser)
+    age_session(browser, last_seen_at=timedelta(seconds=7))
+    assert not is_signed_in(browser)
 
 
 # --- step-up (SE-4, ASVS 7.5.1) ---------------------------------------------------------------------------------

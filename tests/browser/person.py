@@ -39,6 +39,10 @@ class Person:
 
     def sign_in(self, user) -> None:
         self.visit("/sign-in")
+        self.sign_in_here(user)
+
+    def sign_in_here(self, user) -> None:
+        """Sign in on the sign-in page the browser is showing (it may have been sent there, to come back after)."""
         self.fill("email", user.email)
         self.fill("password", self.world.password)
         self.press("Sign in", exact=True)
@@ -66,6 +70,20 @@ class Person:
     def press(self, text: str, *, exact: bool = False) -> None:
         """Press a button by its text (a submit button sends its form)."""
         self._activate(self.page.get_by_role("button", name=text, exact=exact).first)
+
+    def correct(self, message: str) -> None:
+        """Follow the error summary's link for a message: the box to correct must then have focus, so that what is
+        typed next goes into it (GOV.UK's error summary moves focus to the control the link names)."""
+        link = self.page.locator(".govuk-error-summary").get_by_role("link", name=message)
+        href = link.get_attribute("href")
+        if self.mode == "keyboard":
+            self._tab_to(link)
+            self.page.keyboard.press("Enter")
+        else:
+            link.click()
+        focused = self.page.evaluate("() => [document.activeElement.tagName, document.activeElement.id]")
+        assert focused[0] in ("INPUT", "TEXTAREA", "SELECT") and f"#{focused[1]}" == href, \
+            f"following {message!r} ({href}) left focus on {focused}"
 
     def _activate(self, target: Locator) -> None:
         with self.page.expect_navigation():

@@ -144,6 +144,40 @@ def test_the_threshold_on_discretion_needs_a_ground_and_a_reason(app, api, peopl
     assert case.threshold_ground == "harm"
 
 
+def test_the_decision_page_asks_for_a_ground_only_when_too_few_complaints_qualify(app, api, people):
+    chair = people["chair"]
+    browser = sign_in(app, chair)
+    on_count = _new(api, people)
+    short = _new(api, people, complaints=[(TODAY - timedelta(days=12), TODAY - timedelta(days=10), "Police")])
+    for case in (on_count, short):
+        step(case, chair, "acknowledge")
+        step(case, chair, "gather")
+
+    page = browser.get(f"/cases/{on_count.id}/steps/decide_met").get_data(as_text=True)
+    assert 'name="ground"' not in page and "3 complaints qualify, and the threshold needs 3: the threshold is " \
+                                          "met on the count." in page
+    assert "This goes into the decision letter to the applicant" in page  # the reason's hint
+    page = browser.get(f"/cases/{short.id}/steps/decide_met").get_data(as_text=True)
+    assert page.count('name="ground"') == 3 and "On what ground is the threshold met?" in page
+    assert "Only 1 complaint qualifies, and the threshold needs 3." in page
+
+    refused = submit(browser, f"/cases/{short.id}/steps/decide_met", {"reason": "Serious harm."})
+    assert refused.status_code == 422 and 'href="#ground"' in refused.get_data(as_text=True)
+    done = submit(browser, f"/cases/{short.id}/steps/decide_met", {"reason": "Serious harm.", "ground": "harm"})
+    assert done.status_code == 302
+    # A crafted ground on a case met on the count changes nothing: it is met on the count.
+    sent = submit(browser, f"/cases/{on_count.id}/steps/decide_met", {"reason": "Three qualify."})
+    assert sent.status_code == 302
+    _db.session.expire_all()
+    assert (_db.session.get(AsbApplication, short.id).threshold_ground,
+            _db.session.get(AsbApplication, on_count.id).threshold_ground) == ("harm", "count")
+    refusal = _new(api, people, complaints=[(TODAY - timedelta(days=12), TODAY - timedelta(days=10), "Police")])
+    step(refusal, chair, "acknowledge")
+    step(refusal, chair, "gather")
+    page = browser.get(f"/cases/{refusal.id}/steps/decide_not_met").get_data(as_text=True)
+    assert "This goes into the decision letter to the applicant" in page and 'name="ground"' not in page
+
+
 def test_a_refusal_may_be_reviewed_and_overturned(app, api, people):
     chair = people["chair"]
     case = _new(api, people, complaints=[(TODAY - timedelta(days=12), TODAY - timedelta(days=10), "Police")])
@@ -213,6 +247,21 @@ def test_the_application_page_takes_an_application_and_explains_mistakes(app, pe
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     case_page = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "Priya Nair" in case_page and "Reported within a month" in case_page
+
+
+def test_a_complaint_begun_but_not_finished_is_named_and_linked_to_its_box(app, people):
+    browser = sign_in(app, people["officer"])
+    day = TODAY - timedelta(days=3)
+    response = submit(browser, "/asb-case-review/applications/new", {
+        "referred_on": gov_date(day), "applicant_kind": "individual", "on_behalf": "no", "victim_forename": "Priya",
+        "victim_surname": "Nair", "victim_date_of_birth": gov_date(date(1980, 1, 2)),
+        "complaints_0_incident_on": gov_date(day - timedelta(days=9)),
+        "complaints_0_reported_on": gov_date(day - timedelta(days=8)), "complaints_0_agency": "Police",
+        "complaints_2_incident_on": gov_date(day - timedelta(days=5)), "complaints_2_agency": "Northshire Homes"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and _rows(Case) == 0
+    assert '<a href="#complaints_2_reported_on-day">Enter when complaint 3 was reported</a>' in page
+    assert 'id="complaints_2_reported_on-day"' in page
 
 
 def test_letters_are_kept_with_the_case_and_printable(app, api, people):

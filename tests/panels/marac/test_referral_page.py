@@ -221,10 +221,10 @@ def test_a_name_of_exactly_100_characters_is_accepted(signed_in, db):
 
 @pytest.mark.parametrize("overrides, field", [
     ({"victim_forename": "   "}, "victim_forename"),
-    ({"referred_on": date_parts(today() + timedelta(days=1))}, "referred_on"),
-    ({"referred_on": ["31", "2", "2025"]}, "referred_on"),
-    ({"referred_on": ["", "", ""]}, "referred_on"),
-    ({"victim_date_of_birth": ["12", "13", "1990"]}, "victim_date_of_birth"),
+    ({"referred_on": date_parts(today() + timedelta(days=1))}, "referred_on-day"),
+    ({"referred_on": ["31", "2", "2025"]}, "referred_on-day"),
+    ({"referred_on": ["", "", ""]}, "referred_on-day"),
+    ({"victim_date_of_birth": ["12", "13", "1990"]}, "victim_date_of_birth-day"),
     ({"children_in_household": "two"}, "children_in_household"),
     ({"children_in_household": "31"}, "children_in_household"),
     ({"q3": "maybe"}, "q3"),
@@ -237,6 +237,7 @@ def test_a_name_of_exactly_100_characters_is_accepted(signed_in, db):
         "children-not-a-number", "children-too-many", "unknown-answer", "unknown-route", "one-perpetrator-name",
         "negative-incidents", "long-neighbourhood", "long-safe-contact"])
 def test_each_bad_field_is_refused_against_that_field(signed_in, db, overrides, field):
+    """The error summary links to the box to correct: a date's day box."""
     token = csrf_token(signed_in, PAGE)
     page = refused(signed_in, db, form(token, **overrides))
     # A date's link goes to its day box, which takes the focus (the date's own id is the boxes' wrapper).
