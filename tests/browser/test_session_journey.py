@@ -20,7 +20,7 @@ from tests.browser.person import Person
 
 MODES = ("mouse", "keyboard")
 #: The served app's idle limit: longer than filling in the whole form by keyboard takes, short enough to wait out.
-IDLE_SECONDS = 10
+IDLE_SECONDS = 20
 
 
 @pytest.fixture(scope="module")
