@@ -1,12 +1,10 @@
 """A practitioner signs in and submits a MARAC referral with its DASH checklist, meets an error and fixes it."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from app.timeutil import today
 from tests.browser.person import Person
+from tests.browser.referrals import fill_in_a_marac_referral
 
 MODES = ("mouse", "keyboard")
 
@@ -26,15 +24,7 @@ def test_a_practitioner_submits_a_marac_referral_and_fixes_what_was_missing(worl
         person.visit("/cases")
     person.follow("New MARAC referral")
 
-    person.date("referred_on", today())
-    person.fill("victim_forename", "Bethan")
-    person.fill("victim_surname", "Pryce-Jones")
-    person.date("victim_date_of_birth", date(1988, 3, 14))
-    person.fill("safe_contact", "Mobile only, weekdays before 3pm")
-    for n in range(1, 25):  # fifteen yes: visibly high risk
-        person.choose(f"q{n}", "yes" if n <= 15 else "no")
-    person.tick("routes", "visible_high_risk")
-    person.fill("victim_surname", "")  # forgotten
+    fill_in_a_marac_referral(person, surname="")  # the last name forgotten
     person.press("Submit referral")
 
     # The error summary at the top names the problem and links to the field; nothing was made.

@@ -7,7 +7,6 @@ uses the browser next), so this is the journey the issue's "or is told clearly t
 from __future__ import annotations
 
 import time
-from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from app.models import Case
 from app.timeutil import today
 from tests.browser.conftest import served_world
 from tests.browser.person import Person
+from tests.browser.referrals import fill_in_a_marac_referral
 
 MODES = ("mouse", "keyboard")
 #: The served app's idle limit: longer than filling in the whole form by keyboard takes, short enough to wait out.
@@ -28,17 +28,6 @@ def expiry(tmp_path_factory):
     """The app served with a short idle limit, for this module alone."""
     with served_world(tmp_path_factory.mktemp("expiry"), "expiry", SESSION_IDLE_SECONDS=IDLE_SECONDS) as served:
         yield served
-
-
-def _fill_in_the_referral(person: Person) -> None:
-    person.date("referred_on", today())
-    person.fill("victim_forename", "Bethan")
-    person.fill("victim_surname", "Pryce-Jones")
-    person.date("victim_date_of_birth", date(1988, 3, 14))
-    person.fill("safe_contact", "Mobile only, weekdays before 3pm")
-    for n in range(1, 25):  # fifteen yes: visibly high risk
-        person.choose(f"q{n}", "yes" if n <= 15 else "no")
-    person.tick("routes", "visible_high_risk")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -75,7 +64,7 @@ def test_a_session_ends_while_a_referral_is_typed_and_signing_in_again_goes_back
     assert person.field("victim_surname").input_value() == ""
 
     started = time.monotonic()
-    _fill_in_the_referral(person)
+    fill_in_a_marac_referral(person)
     assert time.monotonic() - started < IDLE_SECONDS, "filling in took longer than the idle limit: raise it"
     person.press("Submit referral")
     person.sees("Received")
