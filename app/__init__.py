@@ -18,6 +18,7 @@ from app.extensions import csrf, db, migrate
 from app.forms import error_links, form_error_links
 from app.measures.sql import SqliteMedian
 from app.models import MAX_INT
+from app.timeutil import local_now
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where each role starts after signing in.
@@ -146,6 +147,7 @@ def _register_assets(app: Flask) -> None:
         return {"actor": g.get("actor"), "panels": app.extensions["panels"]}
 
     app.add_template_filter(long_date)
+    app.add_template_filter(local_now, "uk_time")  # a *_at (UTC) column as UK wall-clock time
     app.add_template_global(error_links)
     app.add_template_global(form_error_links)
 

@@ -81,7 +81,7 @@ def _heading(prefix: str, papers: Papers) -> str:
 def _agenda_status(meeting) -> str:
     if meeting.agenda_issued_at is None:
         return "Draft: not yet issued"
-    text = f"Issued {long_date(meeting.agenda_issued_at, time=True)}"
+    text = f"Issued {long_date(local_now(meeting.agenda_issued_at), time=True)}"
     if meeting.agenda_changed_at and meeting.agenda_changed_at > meeting.agenda_issued_at:
         text += " (changed since)"
     return text
@@ -127,8 +127,8 @@ def agenda_document(papers: Papers, user) -> Document:
     summary = f"{count} {'case' if count == 1 else 'cases'} at about {papers.minutes_per_case} minutes each"
     if carried:
         summary += f", and {carried} overdue {'action' if carried == 1 else 'actions'} carried forward"
-    summary += (f": about {duration(papers.timing.needed_minutes)} of a {duration(meeting.duration_minutes)} "
-                "meeting.")
+    summary += (f": about {duration(papers.timing.needed_minutes)} in all. The meeting is "
+                f"{duration(meeting.duration_minutes)} long.")
     paragraphs = [summary]
     if papers.over_by:
         paragraphs.append(f"Warning: the agenda needs about {duration(papers.over_by)} more than the meeting "
@@ -165,7 +165,7 @@ def minutes_document(papers: Papers, user) -> Document:
     """Lay out the minutes as the minutes page shows them to read (a draft says so)."""
     meeting = papers.meeting
     if meeting.minutes_issued_at:
-        status = f"Issued {long_date(meeting.minutes_issued_at, time=True)}."
+        status = f"Issued {long_date(local_now(meeting.minutes_issued_at), time=True)}."
     else:
         status = "DRAFT: not yet issued. Drafted from the decisions and actions recorded at the meeting."
     sections = [Section("Status", paragraphs=[status])]

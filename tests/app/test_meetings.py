@@ -85,7 +85,8 @@ def test_cases_ready_by_the_cutoff_are_proposed_repeats_and_highest_risk_first(a
     assert running_order(meeting) == expected
     assert {step(c, area["chair"], "circulate").state for c in cases.values()} == {"research"}
     html = page_text(chair, f"/meetings/{meeting.id}")
-    assert "4 cases at about 12 minutes each" in html and "about 48 minutes of a 3 hours meeting" in html
+    assert "4 cases at about 12 minutes each" in html
+    assert "about 48 minutes in all. The meeting is 3 hours long." in html
     assert [t for t in re.findall(r">(\d\d:\d\d)<", html)][:4] == ["10:00", "10:12", "10:24", "10:36"]
 
 
@@ -366,3 +367,11 @@ def test_an_issued_agenda_says_so_until_its_running_order_changes(app, area, mak
     item = _db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == first.id))
     assert post_on_agenda(chair, meeting, "move", {"item_id": str(item.id), "direction": "up"}).status_code == 302
     assert "changed since: issue it again" in page_text(chair, f"/meetings/{meeting.id}")
+
+
+def test_when_an_agenda_was_issued_reads_in_uk_time(app, area, make_referral):
+    meeting = meeting_on(area["chair"], TODAY + timedelta(days=7))
+    list_case(make_referral(area["police"]), area["chair"], meeting)
+    agenda.issue(_db.session.get(Meeting, meeting.id), datetime(2026, 7, 1, 9, 30))  # 09:30 UTC is 10:30 in summer
+    _db.session.commit()
+    assert "1 July 2026 at 10:30" in page_text(sign_in(app, area["chair"]), f"/meetings/{meeting.id}")
