@@ -13,13 +13,17 @@ from datetime import time as clock_time
 from flask import Flask
 from sqlalchemy import delete, func, select, update
 
-from app import agenda
-from app.extensions import db
-from app.models import Action, Case, Meeting, Notification, OutboxMail, User
-from app.timeutil import local_now, today, utcnow
+from app.actions.models import Action
+from app.core.extensions import db
+from app.core.models import Case, User
+from app.core.timeutil import local_now, today, utcnow
+from app.meetings import agenda
+from app.meetings.models import Meeting
+from app.notifications import REMINDERS_JOB
+from app.notifications.models import Notification, OutboxMail
 from bench.seed import COORDINATOR_EMAIL
 from bench.workload import Latency, QueryCounter, time_pages
-from workflows.scheduler import JOBS, REMINDERS_JOB, SWEEP_JOB
+from workflows.scheduler import SWEEP_JOB, job
 
 #: The jobs one scheduler sweep runs: deadlines through the engine, then the reminders they and actions owe.
 SWEEP_JOBS = (SWEEP_JOB, REMINDERS_JOB)
@@ -91,11 +95,11 @@ def run_meetings(app: Flask, client, repeat: int, counter: QueryCounter, open_ac
         moment = utcnow()
         for label in ("first", "again"):
             sweeps[label] = {}
-            for job in SWEEP_JOBS:
+            for job_id in SWEEP_JOBS:
                 began = time.perf_counter()
-                outcome = JOBS[job][1](moment)  # the job's work (its lease is one INSERT: not what is measured)
+                outcome = job(job_id).work(moment)  # the job's work (its lease is one INSERT: not what is measured)
                 db.session.commit()
-                sweeps[label][job] = {"seconds": round(time.perf_counter() - began, 3), "outcome": outcome}
+                sweeps[label][job_id] = {"seconds": round(time.perf_counter() - began, 3), "outcome": outcome}
             sweeps[label]["seconds"] = round(sum(v["seconds"] for v in sweeps[label].values()), 3)
         db.session.remove()
     return {"cases": cases, "open_actions": opened, "overdue_actions": overdue,

@@ -26,10 +26,10 @@ from flask_migrate import upgrade
 from sqlalchemy import func, make_url, select
 
 from app import create_app
-from app.extensions import db
-from app.maintenance import refresh_statistics
-from app.models import Case
-from app.timeutil import utcnow
+from app.admin.maintenance import refresh_statistics
+from app.core.extensions import db
+from app.core.models import Case
+from app.core.timeutil import utcnow
 from bench import meetings, seed, workload
 
 RESULTS = Path(__file__).resolve().parent / "results"

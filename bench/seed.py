@@ -25,14 +25,16 @@ from faker import Faker
 from flask import Flask, current_app
 from sqlalchemy import Table, func, insert, select, text
 
-from app.audit import AuditEvent
-from app.crypto import derived_key, keyring, normalise
-from app.extensions import db
+from app.actions.models import Action
+from app.auth.passwords import hash_password
+from app.core.audit import AuditEvent
+from app.core.crypto import derived_key, keyring, normalise
+from app.core.extensions import db
+from app.core.models import Agency, Case, Membership, Subject, User
+from app.core.subjects import MATCH_PURPOSE, person_index
+from app.core.timeutil import add_months, utcnow
 from app.measures import rollup
-from app.models import Action, Agency, AgendaItem, Case, Meeting, MeetingMember, Membership, Subject, User
-from app.passwords import hash_password
-from app.subjects import MATCH_PURPOSE, person_index
-from app.timeutil import add_months, utcnow
+from app.meetings.models import AgendaItem, Meeting, MeetingMember
 from panels.marac.models import MaracReferral
 from workflows.models import CaseTransition, Deadline
 

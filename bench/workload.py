@@ -19,11 +19,11 @@ from faker import Faker
 from flask import Flask
 from sqlalchemy import event, func, select, text
 
-from app import tokens
-from app.extensions import db
-from app.models import Agency, Case, User
-from app.passwords import hash_password
-from app.timeutil import add_months, utcnow
+from app.auth import tokens
+from app.auth.passwords import hash_password
+from app.core.extensions import db
+from app.core.models import Agency, Case, User
+from app.core.timeutil import add_months, utcnow
 from bench.seed import COORDINATOR_EMAIL, DOMAIN, NEIGHBOURHOODS, PASSWORD
 from panels.marac import dash
 

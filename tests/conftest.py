@@ -22,11 +22,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import make_url, select, text
 
 from app import create_app
-from app.config import normalise_database_url
-from app.extensions import db as _db
-from app.models import Agency, Membership, User
-from app.passwords import hash_password
-from app.timeutil import utcnow
+from app.auth.passwords import hash_password
+from app.core.config import normalise_database_url
+from app.core.extensions import db as _db
+from app.core.models import Agency, Membership, User
+from app.core.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -238,7 +238,7 @@ def referral_body(*, referred_on: date | None = None, forename: str = "Amelia", 
 
 @pytest.fixture
 def make_referral(app):
-    from app.casework import refer
+    from app.cases.services import refer
 
     def make(user: User, **kwargs):
         case = refer(app.extensions["panels"], referral_body(**kwargs), user)
@@ -250,7 +250,7 @@ def make_referral(app):
 @pytest.fixture
 def api(client, db):
     """A JSON client that signs requests with a fresh bearer token for the given user."""
-    from app import tokens
+    from app.auth import tokens
 
     class Api:
         def __init__(self):

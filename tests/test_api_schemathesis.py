@@ -42,13 +42,14 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from app import tokens
-from app.agenda import create_meeting
-from app.api_schema import MAX_BODY
-from app.casework import refer, take_step
-from app.extensions import db as _db
-from app.models import Action, Case
-from app.timeutil import today
+from app.actions.models import Action
+from app.api.schema import MAX_BODY
+from app.auth import tokens
+from app.cases.services import refer, take_step
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.timeutil import today
+from app.meetings.agenda import create_meeting
 from panels.marac.workflow import MARAC
 from tests.conftest import referral_body
 

@@ -24,10 +24,10 @@ import pyotp
 import pytest
 
 from app import create_app
-from app.extensions import db
-from app.models import Agency, User
-from app.passwords import hash_password
-from app.timeutil import utcnow
+from app.auth.passwords import hash_password
+from app.core.extensions import db
+from app.core.models import Agency, User
+from app.core.timeutil import utcnow
 from tests.conftest import BACKENDS, PASSWORD, scratch_database
 from tests.conftest import test_config as config_for
 

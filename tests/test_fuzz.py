@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.models import Case
+from app.core.models import Case
 from tests.conftest import referral_body
 
 JSON = st.recursive(

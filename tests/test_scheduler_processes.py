@@ -23,15 +23,18 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import create_app
-from app.casework import refer
-from app.extensions import db
-from app.models import Action, Agency, Membership, Notification, OutboxMail, User
-from app.timeutil import add_working_days, today
+from app.actions.models import Action
+from app.cases.services import refer
+from app.core.extensions import db
+from app.core.models import Agency, Membership, User
+from app.core.timeutil import add_working_days, today
+from app.notifications import MAIL_JOB, REMINDERS_JOB
+from app.notifications.models import Notification, OutboxMail
 from tests.conftest import BACKENDS, referral_body, scratch_database
 from tests.conftest import test_config as config_for
 from tests.mailbox import smtp_server
 from workflows.models import Deadline, JobRun
-from workflows.scheduler import JOBS, MAIL_JOB, REMINDERS_JOB
+from workflows.scheduler import jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A Monday, naive UTC: the UK is on GMT then (local days are UTC days) and no bank holiday falls near.
@@ -196,7 +199,7 @@ def test_two_scheduler_processes_over_a_simulated_week_send_each_reminder_once(b
     for job in (REMINDERS_JOB, MAIL_JOB):  # intervals shorter than a tick: every tick is a window of its own
         assert sum(1 for j, _, _ in runs if j == job) == TICKS
         assert sum(_ran(output, job) for output in outputs) == TICKS, outputs
-    assert {job for job, _, _ in runs} == set(JOBS)
+    assert {job for job, _, _ in runs} == {entry.id for entry in jobs()}
     print(f"\n{backend}: two schedulers simulated {DAYS} days in {took:.1f} s; reminders run by each: "
           f"{[_ran(output, REMINDERS_JOB) for output in outputs]}; {len(notified)} mails sent once each")
 

@@ -8,6 +8,7 @@ from workflows.engine import (
                               StaleVersion,
                               WorkflowError,
                               available_steps,
+                              case_moved,
                               check,
                               fire,
                               history,
@@ -16,5 +17,5 @@ from workflows.engine import (
 )
 
 __all__ = ["SYSTEM", "Available", "Blocked", "Context", "DeadlineRule", "Guard", "Invalid", "NotAllowed",
-           "StaleVersion", "Step", "Workflow", "WorkflowError", "available_steps", "check", "fire", "history",
-           "register", "workflow_for"]
+           "StaleVersion", "Step", "Workflow", "WorkflowError", "available_steps", "case_moved", "check", "fire",
+           "history", "register", "workflow_for"]

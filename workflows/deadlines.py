@@ -5,9 +5,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Case
-from app.timeutil import today
+from app.core.extensions import db
+from app.core.models import Case
+from app.core.timeutil import today
 from workflows.definition import SYSTEM, Context
 from workflows.engine import WorkflowError, fire, workflow_for, workflow_named
 from workflows.models import Deadline

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from blinker import Signal
 from sqlalchemy import select, update
 from transitions import Machine
 
-from app import audit
-from app.extensions import db
-from app.measures.rollup import mark_stale
+from app.core import audit
+from app.core.extensions import db
 from workflows.definition import Context, Step, Workflow
 from workflows.models import CaseTransition, Deadline
 
 _workflows: dict[str, Workflow] = {}
 _machines: dict[str, Machine] = {}
+
+#: Sent after every move, inside the move's transaction, with the case as sender and ``record`` (its history row):
+#: listeners (the measures kept per day, say) do their part in the same transaction, or the move fails with them.
+case_moved = Signal("case moved")
 
 
 class WorkflowError(Exception):
@@ -158,7 +162,7 @@ def _record(event) -> None:
         record.reason = ctx.reason.strip()
     db.session.add(record)
     _move_deadlines(case, source, dest, ctx)
-    mark_stale(case.panel, case.referred_on)  # the measures kept for the case's referral day are out of date
+    case_moved.send(case, record=record)
     audit.record("case.transition", case_id=case.id, detail=f"{event.event.name}:{source}->{dest}",
                  user=ctx.actor)
     event.kwargs["holder"]["record"] = record

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import EncryptedField
-from app.extensions import db
-from app.models import new_uid
-from app.timeutil import utcnow
+from app.core.crypto import EncryptedField
+from app.core.extensions import db
+from app.core.models import new_uid
+from app.core.timeutil import utcnow
 
 
 class CaseTransition(db.Model):

@@ -1,5 +1,8 @@
-"""The scheduler process: APScheduler jobs (the deadline sweep, statistics, pruning, measures kept ahead, reminders,
-the mail outbox), each run under a lease."""
+"""The scheduler process: APScheduler runs the registered jobs, each run under a lease.
+
+Each feature registers the jobs it owns (register_job, from its init_app); the scheduler imports none of them. The
+engine's own job, the deadline sweep, is registered here.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,48 +13,53 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
-from app.maintenance import prune_sign_in_records, refresh_statistics
-from app.measures.compute import refresh_kept_days
-from app.notifications.mail import deliver_pending
-from app.notifications.reminders import send_reminders
-from app.series import generate_all
-from app.timeutil import utcnow
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from workflows.deadlines import sweep_due
 from workflows.models import JobRun
 
 log = logging.getLogger(__name__)
-SWEEP_JOB = "sweep-deadlines"
-STATISTICS_JOB = "refresh-statistics"
-PRUNE_JOB = "prune-sign-ins"
-MEASURES_JOB = "refresh-measures"
-MEETINGS_JOB = "generate-meetings"
-REMINDERS_JOB = "send-reminders"
-MAIL_JOB = "deliver-mail"
 SKIPPED = "skipped: window already taken"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: its fixed id, the setting that gives its interval in seconds, and the work it does."""
+
+    id: str
+    interval_setting: str
+    work: Callable[[datetime], str]
+    #: Where a simulated tick runs it: lower first (the reminders run before the mail, so their mail goes that tick).
+    order: int = 50
+
+
+#: Job id -> job. Reminders are cumulative (everything due and not yet notified), so a window whose run stopped half
+#: way is completed by the next window: never missed; the notification keys and the outbox's claims make it never twice.
+_jobs: dict[str, Job] = {}
+
+
+def register_job(job: Job) -> None:
+    """Add a job to the scheduler (idempotent: registering the same id again replaces it)."""
+    _jobs[job.id] = job
+
+
+def jobs() -> list[Job]:
+    """The registered jobs in the order a tick runs them."""
+    return sorted(_jobs.values(), key=lambda job: (job.order, job.id))
+
+
+def job(job_id: str) -> Job:
+    return _jobs[job_id]
+
+
+SWEEP_JOB = "sweep-deadlines"
 
 
 def sweep(now: datetime) -> str:
     return f"{sweep_due(now)} deadlines handled"
 
 
-def statistics(now: datetime) -> str:
-    return refresh_statistics()
-
-
-#: Job id -> (setting giving its interval in seconds, the work it does), in the order a simulated tick runs them
-#: (reminders before the mail, so a tick's reminders go out in the same tick).
-#: Reminders are cumulative (everything due and not yet notified), so a window whose run stopped half way is completed
-#: by the next window: never missed; the notification keys and the outbox's claims make it never twice.
-JOBS: dict[str, tuple[str, Callable[[datetime], str]]] = {
-    SWEEP_JOB: ("SCHEDULER_SWEEP_SECONDS", sweep),
-    STATISTICS_JOB: ("SCHEDULER_STATISTICS_SECONDS", statistics),
-    PRUNE_JOB: ("SCHEDULER_PRUNE_SECONDS", prune_sign_in_records),
-    MEASURES_JOB: ("SCHEDULER_MEASURES_SECONDS", refresh_kept_days),
-    MEETINGS_JOB: ("SCHEDULER_MEETINGS_SECONDS", generate_all),
-    REMINDERS_JOB: ("SCHEDULER_REMINDERS_SECONDS", send_reminders),
-    MAIL_JOB: ("SCHEDULER_MAIL_SECONDS", deliver_pending),
-}
+register_job(Job(SWEEP_JOB, "SCHEDULER_SWEEP_SECONDS", sweep, order=10))
 
 
 def window_start(now: datetime, seconds: int) -> datetime:
@@ -81,17 +89,17 @@ def run_once(job: str, seconds: int, now: datetime | None = None,
 def build_scheduler(app) -> BlockingScheduler:
     """One scheduler for the deployment: every job has a fixed id, coalesces missed runs and never overlaps."""
     scheduler = BlockingScheduler(timezone="UTC")
-    for job, (setting, work) in JOBS.items():
-        seconds = int(app.config[setting])
+    for entry in jobs():
+        job_id, seconds, work = entry.id, int(app.config[entry.interval_setting]), entry.work
 
-        def run(job=job, seconds=seconds, work=work) -> None:
+        def run(job=job_id, seconds=seconds, work=work) -> None:
             with app.app_context():
                 try:
                     log.info("%s: %s", job, run_once(job, seconds, work=work))
                 finally:
                     db.session.remove()
 
-        scheduler.add_job(run, "interval", seconds=seconds, id=job, replace_existing=True, coalesce=True,
+        scheduler.add_job(run, "interval", seconds=seconds, id=job_id, replace_existing=True, coalesce=True,
                           max_instances=1, misfire_grace_time=seconds, next_run_time=utcnow())
     return scheduler
 
@@ -111,16 +119,16 @@ def simulate(app, start: datetime, days: int, tick_minutes: int) -> dict[str, Jo
     A testing aid: the jobs see the simulated time as ``now`` (the mail outbox's claims still use the wall clock), so
     a week of reminders can be watched in seconds, and two processes simulating at once must share the windows.
     """
-    tallies = {job: JobTally() for job in JOBS}
+    tallies = {entry.id: JobTally() for entry in jobs()}
     ticks = days * 24 * 60 // tick_minutes
     for n in range(ticks):
         moment = start + timedelta(minutes=n * tick_minutes)
-        for job, (setting, work) in JOBS.items():
+        for entry in jobs():
             try:
-                outcome = run_once(job, int(app.config[setting]), now=moment, work=work)
+                outcome = run_once(entry.id, int(app.config[entry.interval_setting]), now=moment, work=entry.work)
             finally:
                 db.session.remove()
-            tally = tallies[job]
+            tally = tallies[entry.id]
             if outcome == SKIPPED:
                 tally.skipped += 1
             else:

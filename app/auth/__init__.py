@@ -1,4 +1,10 @@
-"""Sign-in with two factors, server-side sessions, throttling, and the person's own account pages."""
-from app.auth.views import bp
+"""Sign-in with two factors, server-side sessions, throttling, passwords, API tokens, accounts and the person's own
+account pages; the per-request route policy check and security headers."""
 
-__all__ = ["bp"]
+
+def init_app(app) -> None:
+    from app.auth import account, security, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(account.bp)
+    security.init_app(app)

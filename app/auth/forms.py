@@ -1,7 +1,8 @@
 """The forms of signing in and looking after an account."""
 from __future__ import annotations
 
-from app.forms import (
+from app.auth.passwords import MAX_LENGTH
+from app.web.forms import (
     FlaskForm,
     GovPasswordInput,
     GovSubmitInput,
@@ -13,7 +14,6 @@ from app.forms import (
     SubmitField,
     ValidationError,
 )
-from app.passwords import MAX_LENGTH
 
 
 def _code_field(label: str = "Code from your authenticator app",

@@ -14,10 +14,10 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from app.auth.models import AccountLink
-from app.crypto import token_digest
-from app.extensions import db
-from app.models import User
-from app.timeutil import utcnow
+from app.core.crypto import token_digest
+from app.core.extensions import db
+from app.core.models import User
+from app.core.timeutil import utcnow
 
 INVITE, RESET = "invite", "reset"
 HOURS_SETTING = {INVITE: "INVITE_LINK_HOURS", RESET: "RESET_LINK_HOURS"}

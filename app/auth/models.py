@@ -1,4 +1,4 @@
-"""Tables of sign-in: server-side sessions, recovery codes, one-time account links and attempt counters."""
+"""Tables of sign-in: server-side sessions, recovery codes, one-time account links, attempt counters, API tokens."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,10 +6,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import EncryptedField
-from app.extensions import db
-from app.models import User, new_uid
-from app.timeutil import utcnow
+from app.core.crypto import EncryptedField
+from app.core.extensions import db
+from app.core.models import User, new_uid
+from app.core.timeutil import utcnow
 
 #: Where a session stands: the password was right and a code is due; the person must set up a second factor
 #: first; or signed in.
@@ -78,3 +78,16 @@ class AuthThrottle(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[datetime]
     failures: Mapped[int]
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    is_revoked: Mapped[bool] = mapped_column(default=False)
+    user: Mapped[User] = relationship(lazy="joined")

@@ -16,10 +16,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import RecoveryCode, UserSession
-from app.crypto import keyed_hash
-from app.extensions import db
-from app.models import User
-from app.timeutil import utcnow
+from app.core.crypto import keyed_hash
+from app.core.extensions import db
+from app.core.models import User
+from app.core.timeutil import utcnow
 
 ISSUER = "Panel case coordination"
 STEP_SECONDS = 30

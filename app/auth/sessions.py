@@ -13,9 +13,9 @@ from flask import current_app, g, request, session
 from sqlalchemy import delete, or_, select
 
 from app.auth.models import SIGNED_IN, UserSession
-from app.crypto import token_digest
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.crypto import token_digest
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 COOKIE_ENTRY = "sid"
 #: How often (at most) a session's last-seen time is written: often enough for a 30-minute idle limit, not every

@@ -21,11 +21,11 @@ from flask import current_app, request
 from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import audit
 from app.auth.models import AuthThrottle
-from app.crypto import keyed_hash
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core import audit
+from app.core.crypto import keyed_hash
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 PURPOSE = "auth-throttle"
 

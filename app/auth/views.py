@@ -6,17 +6,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 
-from app import audit
-from app.access import actor, policy
 from app.auth import links, sessions, throttle
 from app.auth import second_factor as totp
 from app.auth.forms import CodeForm, ConfirmForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
 from app.auth.models import ENROL, SECOND_FACTOR, SIGNED_IN
+from app.auth.passwords import context_of, hash_password, password_problem, verify_password
 from app.auth.throttle import Throttled, guarded
-from app.extensions import db
-from app.models import User
-from app.passwords import context_of, hash_password, password_problem, verify_password
-from app.timeutil import utcnow
+from app.core import audit
+from app.core.access import actor, policy
+from app.core.extensions import db
+from app.core.models import User
+from app.core.timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
 

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import func, literal, select, text
 
-from app import audit
-from app.extensions import db
+from app.core import audit
+from app.core.extensions import db
 from app.measures import rollup
 from app.measures.definition import COUNTED, Measure, MeasureSet, Median, Rate, Share
 from app.measures.disclosure import TOTAL, CountTable, suppress
@@ -66,6 +66,9 @@ class Results:
 def measure_sets() -> dict[str, MeasureSet]:
     """Every panel's measures, in the panels' order."""
     return {key: p.measures for key, p in current_app.extensions["panels"].items() if p.measures}
+
+
+MEASURES_JOB = "refresh-measures"
 
 
 def refresh_kept_days(now: datetime) -> str:

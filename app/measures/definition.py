@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 
-from app.models import Agency
+from app.core.models import Agency
 
 #: A function of the facts' columns (facts.c) returning an SQL expression.
 Expression = Callable[[object], ColumnElement]

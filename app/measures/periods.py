@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from app.timeutil import add_months
+from app.core.timeutil import add_months
 
 #: The earliest and latest dates a period may name (the databases' date types hold more; people never need it).
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)

@@ -1,7 +1,7 @@
 """Measures kept ahead, per referral day, so a long period sums a few rows a day instead of scanning every case.
 
 Each panel's counts, and each median's histogram of days, are kept per referral day in `measure_days`. Any move of
-a case (the engine calls mark_stale in the transition's own transaction) marks its referral day stale; before a
+a case (case_moved, sent by the engine inside the move's own transaction) marks its referral day stale; before a
 period is answered its panel's stale days are rebuilt from the facts, so the figures are always current. A
 breakdown by group is answered from the facts directly (app.measures.compute).
 """
@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Date, Integer, String, delete, func, insert, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.core.extensions import db
 from app.measures.definition import COUNTED, MeasureSet, Median
 
 #: Days rebuilt at once after which PostgreSQL is given fresh statistics of the table.
@@ -50,9 +50,14 @@ def mark_stale(panel: str, day: date) -> None:
     db.session.execute(_MARK_STALE[db.session.get_bind().dialect.name], {"panel": panel, "day": day})
 
 
+def case_moved(case, record) -> None:
+    """The engine moved a case: the measures kept for its referral day are out of date (in the move's transaction)."""
+    mark_stale(case.panel, case.referred_on)
+
+
 def mark_all_stale() -> None:
     """Mark every referral day of every case stale (after data was loaded without the engine)."""
-    from app.models import Case
+    from app.core.models import Case
 
     db.session.execute(delete(StaleMeasureDay))
     db.session.execute(insert(StaleMeasureDay).from_select(

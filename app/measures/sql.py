@@ -1,12 +1,10 @@
 """SQL the measures need that the two databases spell differently: medians, days between dates, months.
 
 PostgreSQL has percentile_cont and date subtraction; SQLite has neither, so the embedded database gets a median
-aggregate registered on each connection (app.__init__) and julianday arithmetic. Either way the aggregate runs
+aggregate registered on each connection (app.core.database) and julianday arithmetic. Either way the aggregate runs
 inside the database's GROUP BY: no case row is loaded into the application.
 """
 from __future__ import annotations
-
-import statistics
 
 from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
@@ -59,16 +57,3 @@ def _month_sqlite(element, compiler, **kw):
 def _month_postgresql(element, compiler, **kw):
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
-
-class SqliteMedian:
-    """SQLite's median aggregate (sqlite3.Connection.create_aggregate protocol)."""
-
-    def __init__(self):
-        self.values: list[float] = []
-
-    def step(self, value):
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self):
-        return statistics.median(self.values) if self.values else None

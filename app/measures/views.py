@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from app.access import policy
-from app.exports import csv_download
-from app.extensions import db
+from app.core.access import policy
+from app.core.extensions import db
+from app.core.timeutil import today
 from app.measures import charts
 from app.measures.compute import BREAKDOWNS, Results, answer, measure_sets
 from app.measures.periods import InvalidQuery, Period, half_year, presets
-from app.timeutil import today
+from app.web.downloads import csv_download
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
 

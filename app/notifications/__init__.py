@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from app.core.timeutil import utcnow
 from app.notifications.recipients import Directory, Recipient, coordinators, representatives, seat_holders
 from app.notifications.store import KEY_MAX, MESSAGE_MAX, Pending, add, is_local_path, path_for
-from app.timeutil import utcnow
 
 AGENDA_ISSUED = "agenda_issued"
 MINUTES_ISSUED = "minutes_issued"
@@ -41,6 +41,19 @@ KINDS = tuple(EMAILS)
 __all__ = ["ACTION_ASSIGNED", "ACTION_DUE_SOON", "ACTION_OVERDUE", "AGENDA_ISSUED", "DEADLINE_NEAR", "EMAILS", "KINDS",
            "MINUTES_ISSUED", "Directory", "Pending", "Recipient", "coordinators", "is_local_path", "key_for", "notify",
            "notify_many", "path_for", "pending_for", "representatives", "seat_holders"]
+
+
+REMINDERS_JOB = "send-reminders"
+MAIL_JOB = "deliver-mail"
+
+
+def init_app(app) -> None:
+    from app.notifications import mail, reminders, views
+    from workflows.scheduler import Job, register_job
+
+    app.register_blueprint(views.bp)
+    register_job(Job(REMINDERS_JOB, "SCHEDULER_REMINDERS_SECONDS", reminders.send_reminders, order=60))
+    register_job(Job(MAIL_JOB, "SCHEDULER_MAIL_SECONDS", mail.deliver_pending, order=70))
 
 
 def key_for(kind: str, about: str, user_id: int) -> str:

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import case, func, or_, select, update
 
-from app.extensions import db
-from app.models import OutboxMail
-from app.timeutil import utcnow
+from app.core.extensions import db
+from app.core.timeutil import utcnow
+from app.notifications.models import OutboxMail
 
 #: Mails sent per run at most; the rest go on the next run (a minute later by default).
 BATCH = 500

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.extensions import db
-from app.models import PANEL_ROLES, Meeting, MeetingMember, Membership, User
+from app.core.extensions import db
+from app.core.models import PANEL_ROLES, Membership, User
+from app.meetings.models import Meeting, MeetingMember
 
 
 @dataclass(frozen=True)

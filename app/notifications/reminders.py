@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, tuple_
 
-from app import long_date
-from app.extensions import db
-from app.models import Action, Case
+from app.actions.models import Action
+from app.core.extensions import db
+from app.core.models import Case
+from app.core.timeutil import add_working_days, long_date, today
 from app.notifications import (
     ACTION_DUE_SOON,
     ACTION_OVERDUE,
@@ -27,7 +28,6 @@ from app.notifications import (
     path_for,
     pending_for,
 )
-from app.timeutil import add_working_days, today
 from workflows.engine import workflow_named
 from workflows.models import Deadline
 

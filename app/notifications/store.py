@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.extensions import db
-from app.models import Notification, OutboxMail
+from app.core.extensions import db
+from app.notifications.models import Notification, OutboxMail
 
 KEY_MAX = Notification.__table__.c.key.type.length
 MESSAGE_MAX = Notification.__table__.c.message.type.length

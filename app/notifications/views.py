@@ -5,13 +5,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import audit
-from app.access import actor, policy
 from app.auth.forms import ConfirmForm
-from app.extensions import db
-from app.models import CASE_ROLES, Notification, OutboxMail
+from app.core import audit
+from app.core.access import actor, policy
+from app.core.extensions import db
+from app.core.models import CASE_ROLES
+from app.core.timeutil import local_now, utcnow
 from app.notifications import is_local_path
-from app.timeutil import local_now, utcnow
+from app.notifications.models import Notification, OutboxMail
 
 bp = Blueprint("notifications", __name__)
 PAGE_SIZE = 50

@@ -1,5 +1,5 @@
 """ASB case review (formerly the Community Trigger): applications by victims of persistent anti-social behaviour."""
-from app.models import Case
+from app.core.models import Case
 from panels.asb_case_review import forms, schema, services, settings, views
 from panels.asb_case_review.measures import MEASURES
 from panels.asb_case_review.models import AsbApplication

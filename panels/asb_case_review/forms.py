@@ -5,8 +5,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput
 from wtforms import BooleanField, RadioField
 from wtforms.validators import InputRequired
 
-from app.cases import StepForm
-from app.forms import (
+from app.cases.forms import StepForm
+from app.meetings.forms import ActionsForm, ListForm
+from app.web.forms import (
     FlaskForm,
     GovSubmitInput,
     GovTextArea,
@@ -20,7 +21,6 @@ from app.forms import (
 )
 from panels.asb_case_review import settings
 from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
-from panels.meeting_forms import ActionsForm, ListForm
 
 COMPLAINT_ROWS = 6
 YES_NO = {"yes": "Yes", "no": "No"}

@@ -8,7 +8,7 @@ from datetime import date
 
 from flask import render_template
 
-from app.extensions import db
+from app.core.extensions import db
 from panels.asb_case_review import settings
 from panels.asb_case_review.models import DISCRETION_GROUNDS, AsbLetter
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.subjects import new_subject
+from app.core.subjects import new_subject
 from panels.asb_case_review.models import AsbApplication, AsbComplaint
 from workflows import Context, fire
 

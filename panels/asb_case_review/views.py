@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
-from app.access import actor, load_case, policy
-from app.cases import show_errors
-from app.casework import refer
-from app.extensions import db
+from app.cases.services import refer
+from app.core.access import actor, load_case, policy
+from app.core.extensions import db
+from app.web.forms import show_errors
 from panels.asb_case_review.forms import ApplicationForm
 from panels.asb_case_review.models import AsbLetter
 from workflows import Invalid

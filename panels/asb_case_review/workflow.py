@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.access import COORDINATOR, REFERRER
-from app.timeutil import add_working_days
-from panels.asb_case_review import letters, settings
-from panels.asb_case_review.models import DISCRETION_GROUNDS
-from panels.meeting_steps import (
+from app.core.access import COORDINATOR, REFERRER
+from app.core.timeutil import add_working_days
+from app.meetings.steps import (
     actions_given,
     actions_settled,
     list_on_meeting,
@@ -20,6 +18,8 @@ from panels.meeting_steps import (
     meeting_has_happened,
     record_actions,
 )
+from panels.asb_case_review import letters, settings
+from panels.asb_case_review.models import DISCRETION_GROUNDS
 from workflows import DeadlineRule, Guard, Step, Workflow
 
 REFERRERS = frozenset({REFERRER, COORDINATOR})

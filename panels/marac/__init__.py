@@ -1,5 +1,5 @@
 """MARAC: Multi-Agency Risk Assessment Conference for domestic abuse victims at high risk."""
-from app.models import Case
+from app.core.models import Case
 from panels.base import Panel
 from panels.marac import forms, schema, services, settings, views
 from panels.marac.measures import MEASURES

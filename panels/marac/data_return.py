@@ -10,10 +10,11 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.models import AGENCY_KINDS
 from app.measures.compute import Results
 from app.measures.periods import Period
-from app.models import AGENCY_KINDS, Meeting
+from app.meetings.models import Meeting
 
 HEADER = ("Section", "Question", "Answer", "Note")
 NOT_RECORDED = "Not recorded in this service"

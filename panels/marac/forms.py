@@ -5,7 +5,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import IntegerField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.forms import (
+from app.meetings.forms import ActionsForm, ListForm
+from app.web.forms import (
     FlaskForm,
     GovSubmitInput,
     GovTextArea,
@@ -19,7 +20,6 @@ from app.forms import (
 )
 from panels.marac import dash
 from panels.marac.models import ROUTES
-from panels.meeting_forms import ActionsForm, ListForm
 
 
 class ReferralForm(FlaskForm):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import EncryptedField
-from app.models import Case, Subject
+from app.core.crypto import EncryptedField
+from app.core.models import Case, Subject
 from panels.marac import dash
 from workflows.models import CaseTransition
 

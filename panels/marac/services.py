@@ -5,11 +5,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from app.casework import not_future
-from app.extensions import db
-from app.models import Case, Subject
-from app.subjects import is_person, new_subject
-from app.timeutil import add_months
+from app.cases.services import not_future
+from app.core.extensions import db
+from app.core.models import Case, Subject
+from app.core.subjects import is_person, new_subject
+from app.core.timeutil import add_months
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
 from workflows import Context, fire

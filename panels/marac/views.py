@@ -5,16 +5,16 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from app.access import actor, coordinates, policy
-from app.cases import show_errors
-from app.casework import refer
-from app.exports import csv_download
-from app.extensions import db
+from app.cases.services import refer
+from app.core.access import actor, coordinates, policy
+from app.core.extensions import db
+from app.core.timeutil import today
 from app.measures.charts import display
 from app.measures.compute import answer
 from app.measures.periods import InvalidQuery, quarter
 from app.measures.views import WITHHELD
-from app.timeutil import today
+from app.web.downloads import csv_download
+from app.web.forms import show_errors
 from panels.marac import dash, data_return, settings
 from panels.marac.forms import ReferralForm
 from workflows import Invalid

@@ -1,11 +1,9 @@
 """The MARAC workflow, declared as data (reference/domain-workflows.md section 1)."""
 from __future__ import annotations
 
-from app.access import COORDINATOR, REFERRER
-from app.timeutil import add_months
-from panels.marac import settings
-from panels.marac.criteria import route_problems
-from panels.meeting_steps import (
+from app.core.access import COORDINATOR, REFERRER
+from app.core.timeutil import add_months
+from app.meetings.steps import (
     actions_given,
     actions_settled,
     list_on_meeting,
@@ -14,6 +12,8 @@ from panels.meeting_steps import (
     record_actions,
     take_off_agendas,
 )
+from panels.marac import settings
+from panels.marac.criteria import route_problems
 from workflows import SYSTEM, DeadlineRule, Guard, Step, Workflow
 
 REFERRERS = frozenset({REFERRER, COORDINATOR})

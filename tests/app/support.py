@@ -12,14 +12,15 @@ import pyotp
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app.agenda import create_meeting
-from app.audit import AuditEvent
 from app.auth.models import UserSession
 from app.auth.second_factor import time_step
 from app.auth.sessions import COOKIE_ENTRY
-from app.casework import take_step
-from app.extensions import db
-from app.models import Case, Meeting, MeetingMember, User
+from app.cases.services import take_step
+from app.core.audit import AuditEvent
+from app.core.extensions import db
+from app.core.models import Case, User
+from app.meetings.agenda import create_meeting
+from app.meetings.models import Meeting, MeetingMember
 from tests.conftest import PASSWORD, complete_sign_in, csrf_token
 from workflows.models import CaseTransition
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.models import PANEL_ROLES
-from app.timeutil import today
+from app.core.models import PANEL_ROLES
+from app.core.timeutil import today
 from tests.app.support import (
     UNKNOWN_ID,
     audit_rows,

@@ -8,10 +8,10 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher
 
-from app.config import DEFAULTS
-from app.extensions import db as _db
-from app.models import User
-from app.passwords import hash_password, password_problem, verify_password
+from app.auth.passwords import hash_password, password_problem, verify_password
+from app.core.config import DEFAULTS
+from app.core.extensions import db as _db
+from app.core.models import User
 from tests.app.support import age_session, audit_rows, is_signed_in, post_form, session_row, sign_in
 from tests.conftest import PASSWORD, next_code
 

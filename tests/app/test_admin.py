@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import AccountLink
-from app.extensions import db as _db
-from app.models import User
-from app.passwords import verify_password
+from app.auth.passwords import verify_password
+from app.core.extensions import db as _db
+from app.core.models import User
 from tests.app.support import audit_rows, open_link, post_form, sign_in
 from tests.conftest import PASSWORD, csrf_token, next_code
 

@@ -15,10 +15,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.extensions import db as _db
-from app.models import Action, ApiToken, Case, Subject
-from app.timeutil import today
+from app.actions.models import Action
+from app.auth.models import ApiToken
+from app.core.audit import AuditEvent
+from app.core.extensions import db as _db
+from app.core.models import Case, Subject
+from app.core.timeutil import today
 from tests.app.support import (
     audit_rows,
     case_state,

@@ -14,10 +14,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
-from app.audit import AuditEvent
-from app.extensions import db as _db
-from app.models import Action, AgencyResearch, Case
-from app.timeutil import today
+from app.actions.models import Action
+from app.cases.models import AgencyResearch
+from app.core.audit import AuditEvent
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.timeutil import today
 from tests.app.support import (
     audit_rows,
     case_state,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.timeutil import today
+from app.core.timeutil import today
 from tests.app.support import sign_in
 
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.agenda import create_meeting
-from app.audit import AuditEvent
-from app.models import Agency, ApiToken, Membership, User
-from app.passwords import verify_password
-from app.timeutil import utcnow
+from app.auth.models import ApiToken
+from app.auth.passwords import verify_password
+from app.core.audit import AuditEvent
+from app.core.models import Agency, Membership, User
+from app.core.timeutil import utcnow
+from app.meetings.agenda import create_meeting
 from tests.app.support import open_link
 from tests.conftest import csrf_token
 

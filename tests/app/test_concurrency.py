@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.extensions import db as _db
-from app.models import Action
-from app.timeutil import today
+from app.actions.models import Action
+from app.core.extensions import db as _db
+from app.core.timeutil import today
 from tests.app.support import case_state, form_fields, list_case, meeting_on, sign_in, step, transition_count
 
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app import create_app
-from app.casework import add_research, refer, take_step
-from app.crypto import (
+from app.actions.models import Action
+from app.cases.services import add_research, refer, take_step
+from app.core.crypto import (
     ENCRYPTED_FIELDS,
     PREFIX,
     DecryptionFailed,
@@ -20,9 +21,9 @@ from app.crypto import (
     blind_index,
     normalise,
 )
-from app.extensions import db as _db
-from app.models import Action, Membership, Subject, User
-from app.subjects import MATCH_PURPOSE, person_index
+from app.core.extensions import db as _db
+from app.core.models import Membership, Subject, User
+from app.core.subjects import MATCH_PURPOSE, person_index
 from panels.marac.models import MaracReferral
 from tests.conftest import referral_body
 from tests.conftest import test_config as config_for
@@ -306,7 +307,7 @@ def _at_rest_app(tmp_path):
 
 
 def test_demo_data_is_encrypted_at_rest(tmp_path):
-    from app import demo
+    from app.admin import demo
     application, path = _at_rest_app(tmp_path)
     with application.app_context():
         try:

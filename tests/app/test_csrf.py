@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db as _db
-from app.models import User
-from app.passwords import verify_password
+from app.auth.passwords import verify_password
+from app.core.extensions import db as _db
+from app.core.models import User
 from tests.app.support import audit_rows, form_fields, is_signed_in, password_step, sign_in
 from tests.conftest import PASSWORD, next_code
 

@@ -7,10 +7,12 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from app import demo
+from app.actions.models import Action
+from app.admin import demo
 from app.auth import second_factor
-from app.models import Action, Agency, Case, Meeting, Subject, User
-from app.timeutil import today
+from app.core.models import Agency, Case, Subject, User
+from app.core.timeutil import today
+from app.meetings.models import Meeting
 from panels.asb_case_review.workflow import ASB_CASE_REVIEW
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC
@@ -84,7 +86,7 @@ def test_demo_is_reproducible(app, db):
 
 
 def _wipe(app) -> None:
-    from app.extensions import db
+    from app.core.extensions import db
     from tests.conftest import _truncate
     db.session.remove()
     _truncate(app)

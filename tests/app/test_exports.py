@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.audit import DETAIL_MAX, record_ids
-from app.exports import csv_download, neutralise
-from app.extensions import db as _db
-from app.timeutil import today
+from app.core.audit import DETAIL_MAX, record_ids
+from app.core.extensions import db as _db
+from app.core.timeutil import today
+from app.web.downloads import csv_download, neutralise
 from tests.app.support import (
     age_session,
     audit_rows,

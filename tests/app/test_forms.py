@@ -4,7 +4,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField
 
-from app.forms import GovDateInput, GovTextInput, form_error_links, past_date_field
+from app.web.forms import GovDateInput, GovTextInput, form_error_links, past_date_field
 
 
 class _Form(Form):

@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from app import create_app, demo
-from app.extensions import db
-from app.guard import UnsafeConfiguration
+from app import create_app
+from app.admin import demo
+from app.core.extensions import db
+from app.core.guard import UnsafeConfiguration
 from tests.conftest import test_config as config_for
 
 

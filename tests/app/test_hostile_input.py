@@ -16,17 +16,20 @@ from markupsafe import escape
 from sqlalchemy import func, select
 from wtforms.validators import Length
 
-from app.api_schema import SUBJECT
-from app.cases import ResearchForm, StepForm
-from app.crypto import normalise
-from app.extensions import db as _db
-from app.meetings import MeetingForm
-from app.models import Action, AgencyResearch, Case, Meeting, Subject
-from app.timeutil import today
+from app.actions.models import Action
+from app.api.schema import SUBJECT
+from app.cases.forms import ResearchForm, StepForm
+from app.cases.models import AgencyResearch
+from app.core.crypto import normalise
+from app.core.extensions import db as _db
+from app.core.models import Case, Subject
+from app.core.timeutil import today
+from app.meetings.forms import ActionsForm
+from app.meetings.models import Meeting
+from app.meetings.views import MeetingForm
 from panels.marac.forms import ReferralForm
 from panels.marac.models import MaracReferral
 from panels.marac.schema import DETAILS
-from panels.meeting_forms import ActionsForm
 from tests.app.support import (
     gov_date,
     list_case,

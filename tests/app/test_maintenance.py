@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from app.maintenance import refresh_statistics
-from workflows.scheduler import STATISTICS_JOB, run_once, statistics
+from app.admin.maintenance import STATISTICS_JOB, refresh_statistics, statistics
+from workflows.scheduler import run_once
 
 
 def test_sqlite_gets_planner_statistics_and_postgresql_is_left_to_autovacuum(app, db, make_user, make_referral):

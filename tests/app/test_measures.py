@@ -11,11 +11,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
-from app.extensions import db as _db
+from app.api.openapi import document
+from app.core.extensions import db as _db
+from app.core.models import Case
 from app.measures import rollup
 from app.measures.compute import refresh_kept_days
-from app.models import Case
-from app.openapi import document
 from tests.app.support import audit_rows, read_csv, sign_in
 from workflows.models import CaseTransition
 
@@ -321,7 +321,8 @@ def test_days_changed_without_the_engine_are_rebuilt_on_request(app, monkeypatch
 
 
 def test_the_scheduler_keeps_the_days_ahead_of_requests(app, people, quarter_of_referrals):
-    from workflows.scheduler import MEASURES_JOB, run_once
+    from app.measures.compute import MEASURES_JOB
+    from workflows.scheduler import run_once
 
     assert _db.session.scalar(select(func.count()).select_from(rollup.StaleMeasureDay)) > 0
     outcome = run_once(MEASURES_JOB, 300, work=refresh_kept_days)

@@ -16,11 +16,11 @@ import pytest
 from icalendar import Calendar
 from pypdf import PdfReader
 
-from app.extensions import db as _db
-from app.models import AgendaItem, Meeting
-from app.papers_document import Document, Section, Table
-from app.pdf import REPLACEMENT, printable, render, supported
-from app.timeutil import today, utcnow
+from app.core.extensions import db as _db
+from app.core.timeutil import today, utcnow
+from app.meetings.models import AgendaItem, Meeting
+from app.meetings.papers_document import Document, Section, Table
+from app.meetings.pdf import REPLACEMENT, printable, render, supported
 from tests.app.support import (
     age_session,
     audit_rows,

@@ -8,11 +8,13 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import agenda
-from app.agreed_actions import update_action
-from app.extensions import db as _db
-from app.models import Action, Agency, AgendaItem, Attendance, Meeting
-from app.timeutil import today, utcnow
+from app.actions.models import Action
+from app.actions.services import update_action
+from app.core.extensions import db as _db
+from app.core.models import Agency
+from app.core.timeutil import today, utcnow
+from app.meetings import agenda
+from app.meetings.models import AgendaItem, Attendance, Meeting
 from tests.app.support import (
     audit_rows,
     form_fields,
@@ -338,7 +340,7 @@ def test_the_coordinators_dashboard_shows_overdue_actions_by_agency_and_what_is_
 
 def test_issuing_an_agenda_agreeing_actions_and_issuing_minutes_tell_the_people_concerned(
         app, area, make_referral, make_user):
-    from app.models import Notification, OutboxMail
+    from app.notifications.models import Notification, OutboxMail
 
     housing = make_user("panel_member", "HOUSING", panels=("marac",))
     meeting = meeting_on(area["chair"], TODAY, at=time(0, 0))

@@ -14,7 +14,7 @@ from flask_migrate import check, downgrade, upgrade
 from sqlalchemy import inspect
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import scratch_postgres_database
 from tests.conftest import test_config as config_for
 

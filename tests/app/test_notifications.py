@@ -15,9 +15,11 @@ import pytest
 from faker import Faker
 from sqlalchemy import func, select, update
 
-from app.casework import refer
-from app.extensions import db as _db
-from app.models import Action, Case, Notification, OutboxMail
+from app.actions.models import Action
+from app.cases.services import refer
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.timeutil import add_working_days, today, utcnow
 from app.notifications import (
     ACTION_ASSIGNED,
     ACTION_DUE_SOON,
@@ -31,8 +33,8 @@ from app.notifications import (
     seat_holders,
 )
 from app.notifications.mail import PROCESS_STOPPED, deliver_pending
+from app.notifications.models import Notification, OutboxMail
 from app.notifications.reminders import reference, send_reminders
-from app.timeutil import add_working_days, today, utcnow
 from tests.app.support import UNKNOWN_ID, audit_rows, list_case, meeting_on, post_form, sign_in, step
 from tests.conftest import csrf_token
 from tests.mailbox import free_port, smtp_server

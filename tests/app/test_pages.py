@@ -8,9 +8,11 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db as _db
-from app.models import Action, Case, Meeting
-from app.timeutil import today
+from app.actions.models import Action
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.timeutil import today
+from app.meetings.models import Meeting
 from panels.marac.models import MaracReferral
 from tests.app.support import (
     audit_rows,

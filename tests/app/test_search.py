@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db as _db
-from app.models import Case
-from app.subjects import person_index
-from app.timeutil import today
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.subjects import person_index
+from app.core.timeutil import today
 from tests.app.support import (
     UNKNOWN_ID,
     audit_rows,

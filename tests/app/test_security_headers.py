@@ -8,9 +8,9 @@ from pathlib import Path
 from flask import url_for
 
 from app import create_app
-from app.access import POLICIES, policy_of
-from app.security import CONTENT_SECURITY_POLICY
-from app.timeutil import today
+from app.auth.security import CONTENT_SECURITY_POLICY
+from app.core.access import POLICIES, policy_of
+from app.core.timeutil import today
 from tests.app.support import list_case, meeting_on, sign_in, step
 from tests.conftest import test_config as config_for
 

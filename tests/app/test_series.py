@@ -7,10 +7,13 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app import demo
-from app.extensions import db as _db
-from app.models import Agency, AgendaItem, Meeting, MeetingMember, MeetingSeries
-from app.series import (
+from app.admin import demo
+from app.core.extensions import db as _db
+from app.core.models import Agency
+from app.core.timeutil import today, utcnow, working_days_before
+from app.meetings.models import AgendaItem, Meeting, MeetingMember, MeetingSeries
+from app.meetings.series import (
+    MEETINGS_JOB,
     SeriesFields,
     create,
     describe,
@@ -20,9 +23,8 @@ from app.series import (
     meeting_dates,
     next_working_day,
 )
-from app.timeutil import today, utcnow, working_days_before
 from tests.app.support import audit_rows, forms_on, gov_date, sign_in, submit
-from workflows.scheduler import JOBS, MEETINGS_JOB, run_once
+from workflows.scheduler import Job, job, run_once
 
 #: A Monday morning in March 2025 (UTC; the UK is on GMT, so local time too).
 NOW = datetime(2025, 3, 3, 9, 0)
@@ -194,7 +196,7 @@ def test_changing_the_dates_removes_empty_meetings_off_them_and_keeps_those_with
 
 def test_the_scheduler_job_makes_every_active_series_meetings_up_to_the_horizon(app, db, chair, monkeypatch):
     monkeypatch.setitem(app.config, "MEETINGS_DAYS_AHEAD", 30)
-    assert JOBS[MEETINGS_JOB] == ("SCHEDULER_MEETINGS_SECONDS", generate_all)
+    assert job(MEETINGS_JOB) == Job(MEETINGS_JOB, "SCHEDULER_MEETINGS_SECONDS", generate_all, order=50)
     seconds = app.config["SCHEDULER_MEETINGS_SECONDS"]
     assert seconds == 6 * 3600
     weekly = MeetingSeries(panel="marac", title="MARAC", cadence="weekly", first_on=D(2025, 3, 4),

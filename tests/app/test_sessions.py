@@ -13,8 +13,8 @@ from sqlalchemy import delete, func, select
 
 from app import create_app
 from app.auth.models import UserSession
-from app.extensions import db as _db
-from app.models import Case
+from app.core.extensions import db as _db
+from app.core.models import Case
 from tests.app.support import (
     age_session,
     audit_rows,

@@ -14,13 +14,13 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from app.audit import AuditEvent
 from app.auth.models import SIGNED_IN
 from app.auth.second_factor import new_recovery_codes
-from app.config import DEFAULTS
-from app.extensions import db
-from app.models import User
-from app.timeutil import utcnow
+from app.core.audit import AuditEvent
+from app.core.config import DEFAULTS
+from app.core.extensions import db
+from app.core.models import User
+from app.core.timeutil import utcnow
 from tests.app.support import (
     age_session,
     audit_rows,

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.admin.maintenance import prune_sign_in_records
 from app.auth.models import AuthThrottle
-from app.extensions import db as _db
-from app.maintenance import prune_sign_in_records
-from app.timeutil import utcnow
+from app.core.extensions import db as _db
+from app.core.timeutil import utcnow
 from tests.app.support import audit_rows, password_step, post_form, without_csrf
 from tests.conftest import PASSWORD, csrf_token, next_code
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from app.timeutil import add_working_days, working_days_before
+from app.core.timeutil import add_working_days, working_days_before
 
 
 @pytest.mark.parametrize(("day", "days", "expected"), [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.timeutil import today
+from app.core.timeutil import today
 from tests.browser.person import Person
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.timeutil import today
+from app.core.timeutil import today
 from tests.browser.person import Person
 
 MODES = ("mouse", "keyboard")

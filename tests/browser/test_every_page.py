@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app import demo
-from app.access import visible_cases, visible_meetings
-from app.models import MeetingSeries, User
+from app.admin import demo
+from app.core.access import visible_cases, visible_meetings
+from app.core.models import User
+from app.meetings.models import MeetingSeries
 from tests.browser.conftest import served_world
 from tests.browser.person import Person
 

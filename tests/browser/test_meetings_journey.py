@@ -7,7 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from app.timeutil import today
+from app.core.timeutil import today
 from tests.browser.person import Person
 from tests.browser.world import fake
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Case
-from app.timeutil import today
+from app.core.models import Case
+from app.core.timeutil import today
 from tests.browser.conftest import served_world
 from tests.browser.person import Person
 from tests.browser.referrals import fill_in_a_marac_referral

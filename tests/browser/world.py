@@ -9,12 +9,13 @@ from faker import Faker
 from sqlalchemy import select
 
 from app import create_app
-from app.agenda import create_meeting
-from app.casework import refer, take_step
-from app.extensions import db
-from app.models import Agency, MeetingMember, Membership, User
-from app.passwords import hash_password
-from app.timeutil import today, utcnow
+from app.auth.passwords import hash_password
+from app.cases.services import refer, take_step
+from app.core.extensions import db
+from app.core.models import Agency, Membership, User
+from app.core.timeutil import today, utcnow
+from app.meetings.agenda import create_meeting
+from app.meetings.models import MeetingMember
 from tests.conftest import PASSWORD, next_code, referral_body
 
 AGENCIES = {"POLICE": ("Northshire Police", "police"), "COUNCIL": ("Northshire Council", "council"),
@@ -107,7 +108,7 @@ class World:
             return case.id
 
     def step(self, user: User, case_id: int, trigger: str, **kwargs) -> None:
-        from app.models import Case
+        from app.core.models import Case
         with self.session() as session:
             case = session.get(Case, case_id)
             take_step(session.get(User, user.id), case, trigger, version=case.version, **kwargs)

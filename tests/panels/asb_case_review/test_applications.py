@@ -7,10 +7,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.agenda import create_meeting
-from app.extensions import db as _db
-from app.models import Case
-from app.timeutil import add_working_days, today
+from app.core.extensions import db as _db
+from app.core.models import Case
+from app.core.timeutil import add_working_days, today
+from app.meetings.agenda import create_meeting
 from panels.asb_case_review.models import AsbApplication, AsbComplaint, AsbLetter
 from tests.app.support import gov_date, sign_in, step, submit
 from workflows.models import Deadline

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.extensions import db as _db
+from app.core.extensions import db as _db
 from panels.asb_case_review.models import AsbApplication
 from tests.app.support import step
 from tests.panels.asb_case_review.test_applications import PANEL, _meeting, application

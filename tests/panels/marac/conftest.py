@@ -10,11 +10,14 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import agenda, agreed_actions
-from app.audit import AuditEvent
-from app.casework import take_step
-from app.models import Action, AgendaItem, Case, Meeting, User
-from app.timeutil import today, utcnow
+from app.actions import services as agreed_actions
+from app.actions.models import Action
+from app.cases.services import take_step
+from app.core.audit import AuditEvent
+from app.core.models import Case, User
+from app.core.timeutil import today, utcnow
+from app.meetings import agenda
+from app.meetings.models import AgendaItem, Meeting
 from workflows import SYSTEM, Context, fire
 from workflows.models import CaseTransition, Deadline
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.models import Case, Subject
-from app.timeutil import today
+from app.core.audit import AuditEvent
+from app.core.models import Case, Subject
+from app.core.timeutil import today
 from panels.marac import dash
 from panels.marac.models import MaracReferral
 from tests.conftest import csrf_token, referral_body

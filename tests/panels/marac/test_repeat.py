@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.audit import AuditEvent
-from app.casework import refer
-from app.models import Case, Subject
-from app.subjects import person_index
+from app.cases.services import refer
+from app.core.audit import AuditEvent
+from app.core.models import Case, Subject
+from app.core.subjects import person_index
 from tests.conftest import referral_body
 from workflows import Invalid
 

@@ -9,12 +9,13 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.access import PANEL_MEMBER, case_roles
-from app.agenda import agenda_cases
-from app.audit import AuditEvent
-from app.casework import context_for, take_step
-from app.models import Action, Case
-from app.timeutil import add_months, today
+from app.actions.models import Action
+from app.cases.services import context_for, take_step
+from app.core.access import PANEL_MEMBER, case_roles
+from app.core.audit import AuditEvent
+from app.core.models import Case
+from app.core.timeutil import add_months, today
+from app.meetings.agenda import agenda_cases
 from panels.marac.workflow import ACTIVE, MARAC
 from tests.panels.marac.conftest import an_action, footprint
 from workflows import Blocked, Invalid, NotAllowed, StaleVersion, available_steps, history

@@ -1,0 +1,143 @@
+"""Actions agreed for cases: validating and adding them, their outcome, and those carried to the next meeting."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app import notifications
+from app.actions.models import ACTION_STATUSES, Action
+from app.core.extensions import db
+from app.core.models import Agency, Case, new_uid
+from app.core.timeutil import today
+from app.meetings.models import AgendaItem, Meeting
+
+ACTION_TEXT_MAX = 2000
+OWNER_MAX = 200
+OUTCOME_MAX = 5000
+MAX_ACTIONS = 30
+#: What an agency must say when it settles an action: the evidence it was done, or why it was not.
+OUTCOME_PROMPTS = {"complete": "Describe the evidence that the action was done",
+                   "not_done": "Say why the action was not done (for example, circumstances changed)"}
+
+
+@dataclass(frozen=True)
+class NewAction:
+    owner_agency_id: int
+    text: str
+    due_on: date
+    owner: str = ""
+
+
+def parse_actions(raw, *, not_before: date) -> tuple[list[NewAction], dict[str, str]]:
+    """Validate a list of {"owner_agency", "owner", "text", "due_on"} and return actions and field errors."""
+    if raw is None:
+        return [], {}
+    if not isinstance(raw, list) or len(raw) > MAX_ACTIONS:
+        return [], {"actions": f"Give a list of at most {MAX_ACTIONS} actions"}
+    codes = {code: id_ for id_, code in db.session.execute(select(Agency.id, Agency.code))}
+    actions, errors = [], {}
+    for i, item in enumerate(raw):
+        where = f"actions.{i}"
+        if not isinstance(item, dict):
+            errors[where] = "Each action needs an owning agency, the action and a due date"
+            continue
+        found = _action_errors(item, codes, not_before)
+        errors.update({f"{where}.{key}": message for key, message in found.items()})
+        if not found:
+            actions.append(NewAction(codes[item["owner_agency"]], item["text"].strip(), _as_date(item["due_on"]),
+                                     (item.get("owner") or "").strip()))
+    return actions, errors
+
+
+def _action_errors(item: dict, codes: dict[str, int], not_before: date) -> dict[str, str]:
+    errors = {}
+    agency = item.get("owner_agency")
+    if not isinstance(agency, str) or agency not in codes:
+        errors["owner_agency"] = "Choose the agency that owns this action"
+    owner = item.get("owner")
+    if owner is not None and (not isinstance(owner, str) or len(owner) > OWNER_MAX):
+        errors["owner"] = f"The owner's name must be text of {OWNER_MAX} characters or fewer"
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors["text"] = "Enter the action"
+    elif len(text) > ACTION_TEXT_MAX:
+        errors["text"] = f"The action must be {ACTION_TEXT_MAX} characters or fewer"
+    due = _as_date(item.get("due_on"))
+    if due is None:
+        errors["due_on"] = "Enter the due date as YYYY-MM-DD"
+    elif due < not_before:
+        errors["due_on"] = "The due date must be on or after the meeting"
+    return errors
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def add_actions(case: Case, actions: list[NewAction], meeting: Meeting | None) -> list[Action]:
+    """Add the agreed actions to the case (and to the meeting that agreed them); the caller commits."""
+    added = []
+    for new in actions:
+        action = Action(uid=new_uid(), case_id=case.id, meeting_id=meeting.id if meeting else None,
+                        owner_agency_id=new.owner_agency_id, due_on=new.due_on)
+        action.text = new.text
+        action.owner = new.owner or None
+        db.session.add(action)
+        added.append(action)
+        agency = db.session.get(Agency, new.owner_agency_id)
+        notifications.notify(
+            notifications.representatives(case.panel, new.owner_agency_id), notifications.ACTION_ASSIGNED,
+            action.uid, f"{case.reference}: a new action for {agency.name}, due {new.due_on:%d %B %Y}.",
+            notifications.path_for("cases.show", case_id=case.id))
+    return added
+
+
+def open_action_count(case: Case) -> int:
+    return db.session.scalar(select(func.count(Action.id)).where(Action.case_id == case.id,
+                                                                 Action.status == "open")) or 0
+
+
+def update_action(action: Action, status: str, on: date, outcome: str | None = None, user=None) -> dict[str, str]:
+    """Set an action's status and its outcome; return field errors (and change nothing) when the input is wrong."""
+    if status not in ACTION_STATUSES:
+        return {"status": "Choose open, complete or not done"}
+    outcome = (outcome or "").strip()
+    if status in OUTCOME_PROMPTS and not outcome:
+        return {"outcome": OUTCOME_PROMPTS[status]}
+    if len(outcome) > OUTCOME_MAX:
+        return {"outcome": f"The outcome must be {OUTCOME_MAX} characters or fewer"}
+    action.status = status
+    action.completed_on = on if status != "open" else None
+    action.outcome = outcome or None
+    action.updated_by_id = getattr(user, "id", None)
+    return {}
+
+
+def carried_actions(meeting: Meeting, limit: int) -> tuple[list[Action], int]:
+    """Actions from earlier meetings overdue by this meeting's date, for cases not on its agenda: it hears them.
+
+    Returns the ``limit`` longest overdue and how many there are in all. An action settled after the meeting still
+    counts, so a past meeting's agenda reads as it did on the day.
+    """
+    on = meeting.starts_at.date()
+    on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id)
+    # Nothing is settled on a future date: for a meeting to come only open actions count (and the index serves).
+    unsettled = Action.status == "open" if on > today() else or_(Action.status == "open", Action.completed_on >= on)
+    carried = (select(Action).join(Case, Case.id == Action.case_id)
+               .where(Case.panel == meeting.panel, Action.due_on < on, Action.created_at < meeting.starts_at,
+                      or_(Action.meeting_id.is_(None), Action.meeting_id != meeting.id),
+                      Action.case_id.not_in(on_agenda), unsettled))
+    total = db.session.scalar(select(func.count()).select_from(carried.subquery()))
+    shown = db.session.scalars(carried.options(joinedload(Action.case)).order_by(Action.due_on, Action.id)
+                               .limit(limit)).all() if total else []
+    return list(shown), total

@@ -1,0 +1,152 @@
+"""JSON API v1: the same services, access policy and audit as the pages, with bearer tokens."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from app.actions.models import Action
+from app.actions.services import update_action
+from app.api.openapi import document
+from app.api.schema import ACTION_UPDATE, EVENT, MAX_BODY, TOO_DEEP, field_errors
+from app.cases.services import detail, refer, summary, take_step
+from app.core.access import actor, load_case, may_update_action, policy, visible_meetings
+from app.core.extensions import db
+from app.core.timeutil import today
+from app.measures.compute import answer
+from app.measures.periods import InvalidQuery
+from app.meetings.models import Meeting
+from app.meetings.papers import papers
+from workflows import Invalid
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _panels():
+    return current_app.extensions["panels"]
+
+
+def _json():
+    """The request's parsed JSON, or None when it is not JSON; 413 when it is too large, 422 when too deep."""
+    request.max_content_length = MAX_BODY  # also caps a chunked body that declares no length
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        # Python's parser recurses once per level and gives up near the stack's limit (a 256 KiB body can nest
+        # far deeper): such a body is refused like any other nested deeper than field_errors allows.
+        raise Invalid({"body": TOO_DEEP}) from None
+
+
+def _body(schema: dict) -> dict:
+    body = _json()
+    if not isinstance(body, dict):
+        raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
+    errors = field_errors(schema, body)
+    if errors:
+        raise Invalid(errors)
+    return body
+
+
+@bp.post("/referrals")
+@policy("case_work")
+def create_referral():
+    """Make a referral to a panel."""
+    case = refer(_panels(), _json(), actor())
+    db.session.flush()  # the version the commit will store; the response is built before the commit expires it
+    response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
+                        "is_repeat": case.is_repeat})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    db.session.commit()
+    return response
+
+
+@bp.get("/cases/<id:case_id>")
+@policy("case_work")
+def get_case(case_id: int):
+    """Show a case as the caller may see it, with the events they may fire now."""
+    case = load_case(actor(), case_id)
+    body = detail(actor(), case, _panels()[case.panel].describe)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/cases/<id:case_id>/events")
+@policy("case_work")
+def fire_event(case_id: int):
+    """Fire a workflow event on a case."""
+    body = _body(EVENT)
+    case = load_case(actor(), case_id, action="case.read_for_change")
+    take_step(actor(), case, body["event"], version=body["version"],
+              occurred_on=date.fromisoformat(body["occurred_on"]) if "occurred_on" in body else None,
+              reason=body.get("reason"), data=body.get("data") or {})
+    db.session.commit()
+    return jsonify(summary(case))
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>")
+@policy("case_work")
+def update_case_action(case_id: int, action_id: int):
+    """Update the status of an action on a case."""
+    body = _body(ACTION_UPDATE)
+    case = load_case(actor(), case_id, action="case.action_update")
+    action = db.session.get(Action, action_id)
+    if action is None or action.case_id != case.id:
+        abort(404)
+    if not may_update_action(actor(), case, action):
+        abort(404)
+    if body["version"] != action.version:
+        return jsonify({"error": "conflict", "message": "The action has changed since you loaded it."}), 409
+    errors = update_action(action, body["status"], today(), body.get("outcome"), actor())
+    if errors:
+        raise Invalid(errors)
+    db.session.commit()
+    return jsonify({"id": action.id, "status": action.status, "version": action.version})
+
+
+@bp.get("/meetings")
+@policy("case_work")
+def list_meetings():
+    """List the meetings the caller coordinates or sits on."""
+    meetings = db.session.scalars(visible_meetings(actor()).order_by(Meeting.starts_at.desc())).all()
+    return jsonify({"meetings": [_meeting(m) for m in meetings]})
+
+
+@bp.get("/meetings/<id:meeting_id>/agenda")
+@policy("case_work")
+def meeting_agenda(meeting_id: int):
+    """Show a meeting's agenda in discussion order."""
+    meeting = db.session.scalar(visible_meetings(actor()).where(Meeting.id == meeting_id))
+    if meeting is None:
+        abort(404)
+    read = papers(actor(), meeting)
+    items = [{**summary(row.case), "number": row.number, "actions": [
+        {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
+        for a in row.actions]} for row in read.rows if not row.is_restricted]
+    db.session.commit()
+    return jsonify({"meeting": _meeting(meeting), "items": items})
+
+
+def _meeting(m: Meeting) -> dict:
+    return {"id": m.id, "panel": m.panel, "starts_at": m.starts_at.isoformat(), "cutoff_at": m.cutoff_at.isoformat(),
+            "duration_minutes": m.duration_minutes, "venue": m.venue}
+
+
+@bp.get("/measures/<panel>")
+@policy("measures")
+def measures(panel: str):
+    """A panel's outcome measures for a period, anonymised: small numbers are suppressed."""
+    try:
+        results = answer(panel, request.args, today())
+    except InvalidQuery as exc:
+        raise Invalid(exc.errors) from None
+    db.session.commit()
+    return jsonify(results.as_dict())
+
+
+@bp.get("/openapi.json")
+@policy("public")
+def openapi():
+    """Publish the OpenAPI 3.1 document."""
+    return jsonify(document(_panels()))
+

@@ -1,0 +1,150 @@
+"""Looking after people's accounts: invitations, roles and panel seats, disabling, resetting a second factor.
+
+The administration pages and the command line both come here, so each rule is written once. Nobody here ever
+chooses a password for someone else: a new account or a reset gets a one-time link (ASVS 6.4.6).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.auth import links, sessions
+from app.auth import second_factor as totp
+from app.auth.models import ApiToken
+from app.core import audit
+from app.core.audit import AuditEvent
+from app.core.extensions import db
+from app.core.models import PANEL_ROLES, ROLES, Agency, Membership, User
+
+EMAIL_MAX = 254
+
+
+def email_problem(email: str) -> str | None:
+    email = email.strip()
+    if not email or "@" not in email or len(email) > EMAIL_MAX or any(ch.isspace() for ch in email):
+        return "Enter an email address, like name@agency.gov.uk"
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+        return "There is already an account with this email address"
+    return None
+
+
+def role_problems(role: str, panels: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Field errors for a role and its panel seats (coordinators and panel members sit on at least one panel)."""
+    known = current_app.extensions["panels"]
+    if role not in ROLES:
+        return {"role": "Choose a role"}
+    unknown = [p for p in panels if p not in known]
+    if unknown:
+        return {"panels": f"Choose panels from: {', '.join(sorted(known))}"}
+    if role in PANEL_ROLES and not panels:
+        return {"panels": f"Choose at least one panel for a {role.replace('_', ' ')}"}
+    if role not in PANEL_ROLES and panels:
+        return {"panels": "Only coordinators and panel members sit on panels"}
+    return {}
+
+
+def set_role(user: User, role: str, panels: list[str] | tuple[str, ...]) -> None:
+    """Give the user a role and its panel seats (checked by role_problems first). Takes effect on their next request:
+    the access policy reads roles from the database every time."""
+    user.role = role
+    wanted = set(panels)
+    kept = [m for m in user.memberships if m.role == role and m.panel in wanted]
+    held = {m.panel for m in kept}
+    # Seats kept stay the same rows: replacing them all would insert a new seat before deleting its twin.
+    user.memberships = kept + [Membership(panel=p, role=role) for p in dict.fromkeys(panels) if p not in held]
+
+
+def invite(email: str, name: str, agency: Agency, role: str, panels: list[str] | tuple[str, ...]) -> tuple[User, str]:
+    """Create an account with no password and return it with its invitation link (the caller commits)."""
+    user = User(email=email.strip().lower(), display_name=name.strip(), agency=agency, role=role, password_hash=None)
+    set_role(user, role, panels)
+    db.session.add(user)
+    db.session.flush()
+    return user, links.issue(user, links.INVITE)
+
+
+def reset_link(user: User) -> str:
+    """A one-time link for the user to choose a new password (the caller commits)."""
+    return links.issue(user, links.RESET)
+
+
+def reset_link_refusal(user: User, administrator: User) -> str | None:
+    """Why this administrator may not hand out a reset link for this account, or None.
+
+    Someone whose second factor an administrator reset has a password but no second factor: a reset link would let
+    whoever holds it choose the password and set up their own app, taking the account and its cases. So the
+    administrator who reset the second factor cannot also send the link; a second administrator must (two people).
+    """
+    if user.has_second_factor or not user.password_hash:
+        return None
+    last_reset = db.session.scalar(select(AuditEvent.user_id).where(
+        AuditEvent.action == "admin.second_factor_reset", AuditEvent.detail == f"user={user.id}")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    if last_reset == administrator.id:
+        return ("You reset this person's second factor, so another administrator must send them a reset link. "
+                "They can also sign in with their current password and set up a new authenticator app.")
+    return None
+
+
+def _end_access(user: User) -> None:
+    """End every session, stop the API tokens and cancel unused password links (the caller commits)."""
+    sessions.end_all(user.id)
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(is_revoked=True))
+    links.cancel(user)
+
+
+def disable(user: User) -> None:
+    """Stop the account: every session, API token and password link stops working at once (the caller commits)."""
+    user.is_enabled = False
+    _end_access(user)
+
+
+def enable(user: User) -> None:
+    user.is_enabled = True
+
+
+def reset_second_factor(user: User) -> None:
+    """Remove the user's second factor, end their sessions and API tokens, and cancel password links sent before
+    (such a link would then need no code): they set up a new app when they next sign in, which still needs their
+    password. The caller commits. Check who is asking before doing this."""
+    totp.remove(user)
+    _end_access(user)
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """A change to someone's access that the administration pages and the command line both offer."""
+
+    service: Callable[[User], None]
+    audit_action: str
+    title: str
+    explanation: str
+    done: str
+
+
+ACCESS_CHANGES = {
+    "disable": AccessChange(
+        disable, "admin.user_disable", "Disable this account",
+        "They are signed out everywhere at once, their API tokens and password links stop working, and they cannot "
+        "sign in until the account is enabled again.",
+        "Account disabled: every session, API token and password link stopped at once."),
+    "enable": AccessChange(enable, "admin.user_enable", "Enable this account",
+                           "They can sign in again with their password and second factor.", "Account enabled."),
+    "reset_second_factor": AccessChange(
+        reset_second_factor, "admin.second_factor_reset", "Reset their second factor",
+        "Only do this after checking who is asking, for example by calling them back on a number you already hold. "
+        "Their authenticator app and recovery codes stop working, they are signed out, and they set up a new app "
+        "the next time they sign in with their password.",
+        "Second factor reset: they set up a new authenticator app when they next sign in."),
+}
+
+
+def change_access(user: User, change: str) -> str:
+    """Make one of ACCESS_CHANGES to the user, audited (the caller commits); return what to tell the administrator."""
+    access_change = ACCESS_CHANGES[change]
+    access_change.service(user)
+    audit.record(access_change.audit_action, detail=f"user={user.id}")
+    return access_change.done

@@ -1,0 +1,224 @@
+"""Case pages shared by every panel: lists, the case page with its timeline, workflow steps, actions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select, true, union
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.auth.reauth import reauthentication_required
+from app.cases.forms import ResearchForm, StepForm
+from app.cases.search import SearchForm, by_person, by_reference
+from app.cases.services import add_research, context_for, take_step
+from app.core import audit
+from app.core.access import (
+    access_branches,
+    actor,
+    coordinates,
+    load_case,
+    may_add_research,
+    may_update_action,
+    policy,
+    visible_cases,
+)
+from app.core.extensions import db
+from app.core.models import NEWEST_FIRST, Case
+from app.core.timeutil import today
+from app.meetings.agenda import listed_meeting
+from app.web.downloads import csv_download
+from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
+from workflows.deadlines import open_for, overdue
+
+bp = Blueprint("cases", __name__)
+
+STATE_FILTERS = ("open", "closed", "all")
+CASE_COLUMNS = ("Reference", "Panel", "State", "Referred on", "Closed on", "Repeat", "Name", "Source agency",
+                "Neighbourhood")
+
+
+def _panel(case: Case):
+    return current_app.extensions["panels"][case.panel]
+
+
+@bp.get("/cases")
+@policy("case_work")
+def index():
+    """List the cases the person may see, newest first."""
+    user = actor()
+    status = _status()
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(1, min(page, 10_000))
+    in_status = _in_status(status)
+    size = int(current_app.config["PAGE_SIZE"])
+    total = db.session.scalar(select(func.count()).select_from(visible_cases(user).where(in_status).subquery()))
+    ids = _newest_first(user, in_status, size, (page - 1) * size)
+    loaded = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
+        selectinload(Case.subject), joinedload(Case.source_agency)))}
+    cases = [loaded[i] for i in ids]
+    audit.record("case.list", detail=f"status={status} page={page} ids={','.join(str(c.id) for c in cases)}")
+    response = render_template("cases/index.html", cases=cases, status=status, page=page, total=total, size=size,
+                               search_form=_search_form(), overdue=overdue(ids, today()))
+    db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
+    return response
+
+
+def _status() -> str:
+    """The list's state filter from the query string: open (the default), closed or all."""
+    status = request.args.get("status", "open")
+    return status if status in STATE_FILTERS else "open"
+
+
+def _in_status(status: str):
+    """The SQL condition for a state filter."""
+    if status == "all":
+        return true()
+    # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
+    states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
+              for key, panel in current_app.extensions["panels"].items()}
+    return or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()])
+
+
+def _newest_first(user, where, limit: int, offset: int) -> list[int]:
+    """Return one page of the visible case ids, newest referral first.
+
+    Each branch of the access policy is read newest first from its own index and the branches are merged: one
+    query with the policy's OR in it would make the database sort every visible case to find a page.
+    """
+    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*NEWEST_FIRST).limit(offset + limit)
+                .subquery() for branch in access_branches(user)]
+    if not branches:
+        return []
+    merged = union(*[select(b.c.id, b.c.referred_on) for b in branches]).subquery()
+    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.referred_on.desc(), merged.c.id.desc())
+                                   .limit(limit).offset(offset)))
+
+
+# Each download is its own view with a short decorator list, so more checks (re-authentication) can be stacked on.
+@bp.get("/cases.csv")
+@policy("case_work")
+@reauthentication_required
+def export():
+    """Download the cases the person may see on the list, with its state filter, as a spreadsheet."""
+    user = actor()
+    status = _status()
+    cases = db.session.scalars(visible_cases(user).where(_in_status(status)).order_by(*NEWEST_FIRST)
+                               .options(selectinload(Case.subject), joinedload(Case.source_agency))).all()
+    panels = current_app.extensions["panels"]
+    response = csv_download("cases", CASE_COLUMNS, [(
+        c.reference, panels[c.panel].title, c.state.replace("_", " "), c.referred_on.isoformat(),
+        c.closed_on.isoformat() if c.closed_on else "", "yes" if c.is_repeat else "no", c.subject.full_name,
+        c.source_agency.name, c.neighbourhood or "") for c in cases])
+    audit.record_ids("case.export", [c.id for c in cases], detail=f"status={status}")
+    db.session.commit()
+    return response
+
+
+@bp.post("/cases/search")
+@policy("case_work")
+def search():
+    """Find a case by reference, or by the person's names and date of birth, among those the person may open.
+
+    The terms come in a POST body (never the URL) and go nowhere else: the audit keeps the kind and the ids found.
+    """
+    user = actor()
+    form = _search_form()
+    if not form.validate_on_submit():
+        return render_template("cases/search.html", form=form, cases=None), 422
+    if form.kind == "reference":
+        cases = by_reference(user, *form.reference_key())
+    else:
+        cases = by_person(user, form.forename.data, form.surname.data, form.date_of_birth.data)
+    audit.record("case.search", detail=f"kind={form.kind} ids={','.join(str(c.id) for c in cases)}")
+    # The results do not echo the terms: a blank form to search again.
+    response = render_template("cases/search.html", form=_search_form(formdata=None), cases=cases)
+    db.session.commit()
+    return response
+
+
+def _search_form(**kwargs) -> SearchForm:
+    return SearchForm(panels=current_app.extensions["panels"], **kwargs)
+
+
+@bp.get("/cases/<id:case_id>")
+@policy("case_work")
+def show(case_id: int):
+    """Show a case: its details, timeline, actions and the steps the person may take."""
+    user = actor()
+    case = load_case(user, case_id)
+    ctx = context_for(user, case)
+    steps = available_steps(case, ctx)
+    panel = _panel(case)
+    research_form = ResearchForm() if may_add_research(user, case, panel.research_states) else None
+    response = render_template("cases/show.html", case=case, panel=panel, steps=steps, research_form=research_form,
+                               timeline=history(case.id), meeting=listed_meeting(case), deadlines=open_for(case),
+                               can_update=lambda a: may_update_action(user, case, a))
+    db.session.commit()
+    return response
+
+
+@bp.post("/cases/<id:case_id>/research")
+@policy("case_work")
+def research(case_id: int):
+    """Add the person's agency research to a case."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    panel = _panel(case)
+    if not may_add_research(user, case, panel.research_states):
+        abort(404)
+    form = ResearchForm()
+    if form.validate_on_submit():
+        add_research(user, case, form.text.data)
+        db.session.commit()
+        flash("Research added.")
+        return redirect(url_for("cases.show", case_id=case.id, _anchor="research"))
+    response = render_template("cases/research.html", case=case, form=form)
+    db.session.commit()
+    return response, 422
+
+
+@bp.route("/cases/<id:case_id>/steps/<trigger>", methods=["GET", "POST"])
+@policy("case_work")
+def step(case_id: int, trigger: str):
+    """Ask for what a step needs, then take it."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    panel = _panel(case)
+    wf_step = panel.workflow.step(trigger)
+    if wf_step is None or case.state not in wf_step.source:
+        db.session.commit()  # keep the audit of the attempt: error responses roll back what is uncommitted
+        if wf_step is not None and request.method == "POST" and request.form.get("version") != str(case.version):
+            # A form loaded before someone else moved the case on: say so (409), not that the page is gone (404).
+            return render_template("error.html", status=409, title="Someone else changed this case",
+                                   message=str(StaleVersion(case.version))), 409
+        abort(404)
+    form_class = panel.step_forms.get(trigger, StepForm)
+    form = form_class()
+    if hasattr(form, "prepare"):
+        form.prepare(case)
+    if request.method == "GET":
+        form.version.data = case.version
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else 0
+            take_step(user, case, trigger, version=version, occurred_on=form.occurred_on.data,
+                      reason=form.reason.data, data=form.step_data())
+            db.session.commit()
+            flash(f"{wf_step.label}: done. The case is now {case.state.replace('_', ' ')}.")
+            return redirect(url_for("cases.show", case_id=case.id))
+        except Invalid as exc:
+            db.session.rollback()
+            form.apply_errors(exc.errors)
+        except WorkflowError as exc:
+            db.session.rollback()
+            if exc.status == 409:
+                return render_template("error.html", status=409, title="Someone else changed this case",
+                                       message=str(exc)), 409
+            form.form_errors.append(str(exc))
+        case = load_case(user, case_id, action="")
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    response = render_template("cases/step.html", case=case, step=wf_step, form=form,
+                               is_coordinator=coordinates(user, case.panel)), status
+    db.session.commit()
+    return response

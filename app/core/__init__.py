@@ -1,0 +1,1 @@
+"""What every feature and panel shares: models, configuration, settings, keys, audit, the access policy, time."""
