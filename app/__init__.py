@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.core import database  # noqa: F401  (SQLite's connection settings and median)
+from app.core import settings
 from app.core.config import load_config
 from app.core.extensions import csrf, db, migrate
 from app.core.guard import check, require_keys
@@ -31,5 +32,6 @@ def create_app(config: dict | None = None) -> Flask:
     for feature in (web, auth, notifications, cases, actions, meetings, measures, api, admin):
         feature.init_app(app)
     panels.init_app(app)
+    settings.init_app(app)  # every group is registered: read their first values from the configuration
     check(app)
     return app

@@ -77,9 +77,8 @@ def run_meetings(app: Flask, client, repeat: int, counter: QueryCounter, open_ac
                                                                         Action.due_on < on))
         meeting = meeting_to_propose_for(on)
         panel = app.extensions["panels"]["marac"]
-        rule = panel.agenda_order()
-        waiting = agenda.proposals(meeting, panel.ready_state, rule, on)
-        proposal = time_calls(lambda: agenda.proposals(meeting, panel.ready_state, rule, on), repeat, warmup,
+        waiting = agenda.proposals(meeting, panel.meetings, on)
+        proposal = time_calls(lambda: agenda.proposals(meeting, panel.meetings, on), repeat, warmup,
                               counter)
         meeting_id = meeting.id
         cases = db.session.scalar(select(func.count(Case.id)))

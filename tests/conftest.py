@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from datetime import date, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -27,6 +27,9 @@ from app.core.config import normalise_database_url
 from app.core.extensions import db as _db
 from app.core.models import Agency, Membership, User
 from app.core.timeutil import utcnow
+from tests.kit import CaseMaker, Clock, Settings
+from tests.panels.marac.recipe import body as referral_body
+from tests.panels.marac.recipe import dash_answers  # noqa: F401  (the tests' DASH answers)
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -221,19 +224,30 @@ def login(client):
     return sign_in
 
 
-def dash_answers(yes: int) -> dict[str, str]:
-    return {f"q{i}": ("yes" if i <= yes else "no") for i in range(1, 25)}
+@pytest.fixture
+def clock():
+    """The service's time, frozen at a Wednesday morning in March 2026 (UTC) until the test moves it."""
+    frozen = Clock(datetime(2026, 3, 4, 9, 30))
+    yield frozen
+    frozen.release()
 
 
-def referral_body(*, referred_on: date | None = None, forename: str = "Amelia", surname: str = "Hartley",
-                  date_of_birth: str = "1990-04-12", yes: int = 15, routes: list[str] | None = None,
-                  **details) -> dict:
-    body_details = {"dash": dash_answers(yes), "routes": routes if routes is not None else ["visible_high_risk"],
-                    "children_in_household": 1, "neighbourhood": "Riverside"}
-    body_details.update(details)
-    return {"panel": "marac", "referred_on": (referred_on or date.today() - timedelta(days=1)).isoformat(),
-            "subject": {"forename": forename, "surname": surname, "date_of_birth": date_of_birth},
-            "details": body_details}
+@pytest.fixture
+def set_setting(make_user):
+    """Change a setting through the service, as an administrator does: set_setting("marac.repeat_months", 6)."""
+    admins = []
+
+    def admin():
+        if not admins:
+            admins.append(make_user("admin", "COUNCIL"))
+        return admins[0]
+    return Settings(admin)
+
+
+@pytest.fixture
+def make_case(app, make_user, set_setting):
+    """make_case(panel, state, **fields): a case of any panel taken to any state by the real services."""
+    return CaseMaker(app, make_user, set_setting)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import select
 
 from app.actions.models import Action
-from app.api.schema import MAX_BODY
+from app.api.body import MAX_BODY
 from app.auth import tokens
 from app.cases.services import refer, take_step
 from app.core.extensions import db as _db

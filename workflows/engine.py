@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from transitions import Machine
 
 from app.core import audit
+from app.core.errors import Conflict
 from app.core.extensions import db
 from workflows.definition import Context, Step, Workflow
 from workflows.models import CaseTransition, Deadline
@@ -31,11 +32,14 @@ class WorkflowError(Exception):
     status = 422
 
 
-class StaleVersion(WorkflowError):
+class StaleVersion(Conflict, WorkflowError):
+    """The case was changed after the caller loaded it: a conflict, shown as every conflict is (409)."""
+
     status = 409
 
     def __init__(self, current: int):
-        super().__init__(f"The case has changed since you loaded it (now version {current}). Reload and try again.")
+        super().__init__("Someone else changed this case",
+                         f"The case has changed since you loaded it (now version {current}). Reload and try again.")
         self.current = current
 
 

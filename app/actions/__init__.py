@@ -2,6 +2,10 @@
 
 
 def init_app(app) -> None:
-    from app.actions import views
+    from app.actions import on_case, reminders, views
+    from app.cases import sections
+    from app.notifications.reminders import register_source
 
     app.register_blueprint(views.bp)
+    sections.register(on_case.SECTION)
+    register_source("actions", reminders.owed)

@@ -1,18 +1,15 @@
-"""Actions agreed for cases: validating and adding them, their outcome, and those carried to the next meeting."""
+"""Actions agreed for cases: validating and adding them, and settling them with their outcome."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
 
 from app import notifications
 from app.actions.models import ACTION_STATUSES, Action
 from app.core.extensions import db
 from app.core.models import Agency, Case, new_uid
-from app.core.timeutil import today
-from app.meetings.models import AgendaItem, Meeting
 
 ACTION_TEXT_MAX = 2000
 OWNER_MAX = 200
@@ -84,7 +81,7 @@ def _as_date(value) -> date | None:
         return None
 
 
-def add_actions(case: Case, actions: list[NewAction], meeting: Meeting | None) -> list[Action]:
+def add_actions(case: Case, actions: list[NewAction], meeting=None) -> list[Action]:
     """Add the agreed actions to the case (and to the meeting that agreed them); the caller commits."""
     added = []
     for new in actions:
@@ -121,23 +118,3 @@ def update_action(action: Action, status: str, on: date, outcome: str | None = N
     action.outcome = outcome or None
     action.updated_by_id = getattr(user, "id", None)
     return {}
-
-
-def carried_actions(meeting: Meeting, limit: int) -> tuple[list[Action], int]:
-    """Actions from earlier meetings overdue by this meeting's date, for cases not on its agenda: it hears them.
-
-    Returns the ``limit`` longest overdue and how many there are in all. An action settled after the meeting still
-    counts, so a past meeting's agenda reads as it did on the day.
-    """
-    on = meeting.starts_at.date()
-    on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id)
-    # Nothing is settled on a future date: for a meeting to come only open actions count (and the index serves).
-    unsettled = Action.status == "open" if on > today() else or_(Action.status == "open", Action.completed_on >= on)
-    carried = (select(Action).join(Case, Case.id == Action.case_id)
-               .where(Case.panel == meeting.panel, Action.due_on < on, Action.created_at < meeting.starts_at,
-                      or_(Action.meeting_id.is_(None), Action.meeting_id != meeting.id),
-                      Action.case_id.not_in(on_agenda), unsettled))
-    total = db.session.scalar(select(func.count()).select_from(carried.subquery()))
-    shown = db.session.scalars(carried.options(joinedload(Action.case)).order_by(Action.due_on, Action.id)
-                               .limit(limit)).all() if total else []
-    return list(shown), total

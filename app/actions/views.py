@@ -7,11 +7,13 @@ from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
+from app.actions.access import may_update_action, visible_actions
 from app.actions.models import Action
 from app.actions.services import OUTCOME_MAX, update_action
 from app.auth.reauth import reauthentication_required
 from app.core import audit
-from app.core.access import actor, load_case, may_update_action, policy, visible_actions
+from app.core.access import actor, load_case, policy
+from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.timeutil import today
 from app.web.downloads import csv_download
@@ -94,9 +96,8 @@ def update(case_id: int, action_id: int):
     form = ActionForm(obj=item if request.method == "GET" else None)
     if form.validate_on_submit():
         if str(item.version) != (form.version.data or ""):
-            db.session.rollback()
-            return render_template("error.html", status=409, title="Someone else changed this action",
-                                   message="Reload the case to see the latest status, then try again."), 409
+            raise Conflict("Someone else changed this action",
+                           "Reload the case to see the latest status, then try again.")
         errors = update_action(item, form.status.data, today(), form.outcome.data, user)
         if not errors:
             db.session.commit()

@@ -13,7 +13,9 @@ from app.auth import accounts, tokens
 from app.core import audit, crypto
 from app.core.extensions import db
 from app.core.guard import check_database, is_development
-from app.core.models import AGENCY_KINDS, ROLES, Agency, User
+from app.core.models import AGENCY_KINDS, Agency, User
+from app.core.roles import role as role_named
+from app.core.roles import roles
 
 
 def init_app(app) -> None:
@@ -49,10 +51,17 @@ def users():
     """Manage users."""
 
 
+def _known_role(key: str) -> str:
+    """The role as given, when the service has it (the panels' seat roles are known once the app is made)."""
+    if role_named(key) is None:
+        raise click.BadParameter(f"{key!r} is not one of {', '.join(repr(r.key) for r in roles())}.")
+    return key
+
+
 @users.command("create")
 @click.argument("email")
 @click.option("--agency", "agency_code", required=True)
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--role", required=True, callback=lambda ctx, param, value: _known_role(value))
 @click.option("--panel", "panels", multiple=True, help="Panel the coordinator or member sits on (repeatable)")
 @click.option("--name", default="", help="Display name")
 def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...], name: str):

@@ -17,6 +17,7 @@ from app.core import audit
 from app.core.access import actor, policy
 from app.core.extensions import db
 from app.core.models import Agency, User
+from app.core.roles import roles
 from app.web.forms import (
     FlaskForm,
     GovSelect,
@@ -31,21 +32,17 @@ from app.web.forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ROLE_NAMES = {"practitioner": "Practitioner: makes referrals and follows them",
-              "coordinator": "Panel coordinator: runs a panel's cases and meetings",
-              "panel_member": "Panel member: sees the cases on the agendas of meetings they sit on",
-              "analyst": "Analyst: sees anonymised counts only, never a case",
-              "admin": "Administrator: manages accounts, never sees a case"}
 
 
 class RoleForm(FlaskForm):
-    role = RadioField("Role", widget=GovRadioInput(), choices=ROLE_NAMES,
+    role = RadioField("Role", widget=GovRadioInput(), choices=[],
                       validators=[InputRequired("Choose a role")])
     panels = SelectMultipleField("Panels they sit on", widget=GovCheckboxesInput(), choices={},
                                  description="For coordinators and panel members only")
     submit = SubmitField("Save", widget=GovSubmitInput())
 
     def with_panels(self):
+        self.role.choices = [(r.key, r.label) for r in roles()]
         self.panels.choices = [(key, panel.title) for key, panel in current_app.extensions["panels"].items()]
         return self
 
@@ -166,7 +163,7 @@ def reset_link(user_id: int):
     person = _user(user_id)
     refusal = accounts.reset_link_refusal(person, actor())
     if refusal:
-        return render_template("error.html", status=403, title="Another administrator must do this",
+        return render_template("web/error.html", status=403, title="Another administrator must do this",
                                message=refusal), 403
     form = ConfirmForm()
     if form.validate_on_submit():

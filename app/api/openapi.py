@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 document, generated from the schemas that validate requests."""
 from __future__ import annotations
 
-from app.api.schema import ACTION_UPDATE, EVENT, MAX_BODY, referral_schema
+from app.actions.schema import ACTION_UPDATE
+from app.api.body import MAX_BODY
+from app.cases.schema import EVENT, referral_schema
 
 ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": {"type": "string"}, "message": {"type": "string"},

@@ -5,16 +5,21 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
+from app.actions.access import may_update_action
 from app.actions.models import Action
+from app.actions.schema import ACTION_UPDATE
 from app.actions.services import update_action
+from app.api.body import json_body, valid_body
 from app.api.openapi import document
-from app.api.schema import ACTION_UPDATE, EVENT, MAX_BODY, TOO_DEEP, field_errors
+from app.cases.schema import EVENT
 from app.cases.services import detail, refer, summary, take_step
-from app.core.access import actor, load_case, may_update_action, policy, visible_meetings
+from app.core.access import actor, load_case, policy
+from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.timeutil import today
 from app.measures.compute import answer
 from app.measures.periods import InvalidQuery
+from app.meetings.access import visible_meetings
 from app.meetings.models import Meeting
 from app.meetings.papers import papers
 from workflows import Invalid
@@ -26,32 +31,11 @@ def _panels():
     return current_app.extensions["panels"]
 
 
-def _json():
-    """The request's parsed JSON, or None when it is not JSON; 413 when it is too large, 422 when too deep."""
-    request.max_content_length = MAX_BODY  # also caps a chunked body that declares no length
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        # Python's parser recurses once per level and gives up near the stack's limit (a 256 KiB body can nest
-        # far deeper): such a body is refused like any other nested deeper than field_errors allows.
-        raise Invalid({"body": TOO_DEEP}) from None
-
-
-def _body(schema: dict) -> dict:
-    body = _json()
-    if not isinstance(body, dict):
-        raise Invalid({"body": "Send a JSON object with Content-Type: application/json"})
-    errors = field_errors(schema, body)
-    if errors:
-        raise Invalid(errors)
-    return body
-
-
 @bp.post("/referrals")
 @policy("case_work")
 def create_referral():
     """Make a referral to a panel."""
-    case = refer(_panels(), _json(), actor())
+    case = refer(_panels(), json_body(), actor())
     db.session.flush()  # the version the commit will store; the response is built before the commit expires it
     response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
                         "is_repeat": case.is_repeat})
@@ -66,7 +50,7 @@ def create_referral():
 def get_case(case_id: int):
     """Show a case as the caller may see it, with the events they may fire now."""
     case = load_case(actor(), case_id)
-    body = detail(actor(), case, _panels()[case.panel].describe)
+    body = detail(actor(), case, _panels()[case.panel].intake.describe)
     db.session.commit()
     return jsonify(body)
 
@@ -75,7 +59,7 @@ def get_case(case_id: int):
 @policy("case_work")
 def fire_event(case_id: int):
     """Fire a workflow event on a case."""
-    body = _body(EVENT)
+    body = valid_body(EVENT)
     case = load_case(actor(), case_id, action="case.read_for_change")
     take_step(actor(), case, body["event"], version=body["version"],
               occurred_on=date.fromisoformat(body["occurred_on"]) if "occurred_on" in body else None,
@@ -88,7 +72,7 @@ def fire_event(case_id: int):
 @policy("case_work")
 def update_case_action(case_id: int, action_id: int):
     """Update the status of an action on a case."""
-    body = _body(ACTION_UPDATE)
+    body = valid_body(ACTION_UPDATE)
     case = load_case(actor(), case_id, action="case.action_update")
     action = db.session.get(Action, action_id)
     if action is None or action.case_id != case.id:
@@ -96,7 +80,7 @@ def update_case_action(case_id: int, action_id: int):
     if not may_update_action(actor(), case, action):
         abort(404)
     if body["version"] != action.version:
-        return jsonify({"error": "conflict", "message": "The action has changed since you loaded it."}), 409
+        raise Conflict("Someone else changed this action", "The action has changed since you loaded it.")
     errors = update_action(action, body["status"], today(), body.get("outcome"), actor())
     if errors:
         raise Invalid(errors)

@@ -15,9 +15,11 @@ from app.auth import links, sessions
 from app.auth import second_factor as totp
 from app.auth.models import ApiToken
 from app.core import audit
+from app.core.access import access_model
 from app.core.audit import AuditEvent
 from app.core.extensions import db
-from app.core.models import PANEL_ROLES, ROLES, Agency, Membership, User
+from app.core.models import Agency, Membership, User
+from app.core.roles import role as role_named
 
 EMAIL_MAX = 254
 
@@ -34,15 +36,19 @@ def email_problem(email: str) -> str | None:
 def role_problems(role: str, panels: list[str] | tuple[str, ...]) -> dict[str, str]:
     """Field errors for a role and its panel seats (coordinators and panel members sit on at least one panel)."""
     known = current_app.extensions["panels"]
-    if role not in ROLES:
+    held = role_named(role)
+    if held is None:
         return {"role": "Choose a role"}
     unknown = [p for p in panels if p not in known]
     if unknown:
         return {"panels": f"Choose panels from: {', '.join(sorted(known))}"}
-    if role in PANEL_ROLES and not panels:
+    if held.per_panel and not panels:
         return {"panels": f"Choose at least one panel for a {role.replace('_', ' ')}"}
-    if role not in PANEL_ROLES and panels:
+    if not held.per_panel and panels:
         return {"panels": "Only coordinators and panel members sit on panels"}
+    without = [known[p].title for p in panels if held not in access_model(p).roles]
+    if without:
+        return {"panels": f"{', '.join(without)} has no seats for a {role.replace('_', ' ')}"}
     return {}
 
 

@@ -47,7 +47,7 @@ def throttled(exc: Throttled):
     audit.record("auth.throttled", user=exc.user)
     db.session.commit()
     minutes = max(1, -(-exc.wait_seconds // 60))
-    return render_template("error.html", status=429, title="Too many attempts",
+    return render_template("web/error.html", status=429, title="Too many attempts",
                            message=f"There have been too many attempts to sign in. Wait {minutes} "
                                    f"minute{'s' if minutes != 1 else ''}, then try again."), 429
 
@@ -228,7 +228,7 @@ def set_password():
         if LINK_ENTRY in session:  # a link was used (not merely this address visited): worth recording
             audit.record("auth.link_refused")
             db.session.commit()
-        return render_template("error.html", status=410, title="This link has expired or been used",
+        return render_template("web/error.html", status=410, title="This link has expired or been used",
                                message="Links to set a password work once, for a short time. Ask your "
                                        "administrator for a new one."), 410
     user = link.user

@@ -1,4 +1,5 @@
-"""The case pages' forms: a workflow step (panels subclass it for steps that need more), and agency research."""
+"""The case pages' forms: a referral's person (each panel's referral form builds on it), a workflow step (panels
+subclass it for steps that need more), and agency research."""
 from __future__ import annotations
 
 from wtforms import HiddenField
@@ -11,12 +12,50 @@ from app.web.forms import (
     GovDateInput,
     GovSubmitInput,
     GovTextArea,
+    GovTextInput,
     Length,
     Optional,
+    StringField,
     SubmitField,
     TextAreaField,
+    past_date_field,
     show_errors,
 )
+
+
+class IntakeForm(FlaskForm):
+    """What every panel's referral form asks about the person it is for, and where they live; the panel adds its
+    own fields, the date's label (``referred_on``) and ``details()``, and both go through one intake as the API's
+    body (app.cases.services.refer)."""
+
+    #: The panel the form refers to.
+    panel = ""
+    referred_on = past_date_field("Date of referral", required=True)
+    victim_forename = StringField("First name", widget=GovTextInput(),
+                                  validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
+    victim_surname = StringField("Last name", widget=GovTextInput(),
+                                 validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
+    victim_date_of_birth = past_date_field("Date of birth", required=True)
+    victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
+    neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+
+    #: The service's error keys shown on fields whose names do not follow the "a.b" -> "a_b" rule; panels add theirs.
+    ALIASES = {"subject.forename": "victim_forename", "subject.surname": "victim_surname",
+               "subject.date_of_birth": "victim_date_of_birth", "subject.address": "victim_address",
+               "details.neighbourhood": "neighbourhood"}
+
+    def details(self) -> dict:
+        """The panel's "details" of the body."""
+        raise NotImplementedError
+
+    def payload(self) -> dict:
+        """The referral in the API's shape."""
+        subject = {"forename": self.victim_forename.data, "surname": self.victim_surname.data,
+                   "date_of_birth": self.victim_date_of_birth.data.isoformat()}
+        if self.victim_address.data:
+            subject["address"] = self.victim_address.data
+        return {"panel": self.panel, "referred_on": self.referred_on.data.isoformat(), "subject": subject,
+                "details": {**self.details(), "neighbourhood": self.neighbourhood.data or ""}}
 
 
 class StepForm(FlaskForm):

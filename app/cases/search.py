@@ -46,9 +46,10 @@ class SearchForm(FlaskForm):
                               description="For example, 27 3 1990")
     submit = SubmitField("Search", widget=GovSubmitInput())
 
-    def __init__(self, *args, panels=(), **kwargs):
+    def __init__(self, *args, panels=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.panels = frozenset(panels)
+        #: A reference's prefix, as people type it, names its panel.
+        self.prefixes = {p.reference_prefix.casefold(): key for key, p in (panels or {}).items()}
 
     @property
     def kind(self) -> str:
@@ -57,9 +58,9 @@ class SearchForm(FlaskForm):
     def reference_key(self) -> tuple[str | None, int] | None:
         """The (panel or None, case id) a typed reference names, or None when it is not a reference."""
         match = REFERENCE.fullmatch(self._text(self.reference).casefold())
-        if match is None or (match[1] is not None and match[1] not in self.panels):
+        if match is None or (match[1] is not None and match[1] not in self.prefixes):
             return None
-        return match[1], int(match[2])
+        return self.prefixes.get(match[1]), int(match[2])
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)

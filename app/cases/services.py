@@ -1,15 +1,16 @@
-"""Case services shared by the pages and the API: taking a workflow step and describing a case."""
+"""Case services shared by the pages and the API: a referral, taking a workflow step, research, describing a case."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.api.schema import field_errors, referral_schema
+from app.cases import sections
 from app.cases.models import AgencyResearch
-from app.core import audit
-from app.core.access import COORDINATOR, case_roles
+from app.cases.schema import referral_schema
+from app.core import audit, settings
+from app.core.access import COORDINATOR, PANEL_MEMBER, case_roles
 from app.core.extensions import db
 from app.core.timeutil import today, utcnow
-from app.meetings.agenda import listed_meeting
+from app.core.validation import field_errors
 from workflows import Context, Invalid, available_steps, fire, history
 
 
@@ -27,11 +28,13 @@ def refer(panels: dict, body, user, now: datetime | None = None):
     if not errors:
         errors.update(not_future(body["referred_on"], "referred_on", today(now)))
         errors.update(not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))
-        errors.update(panels[body["panel"]].check_details(body["details"], date.fromisoformat(body["referred_on"]),
-                                                          today(now)))
+        errors.update(panels[body["panel"]].intake.check(body["details"], date.fromisoformat(body["referred_on"]),
+                                                         today(now)))
     if errors:
         raise Invalid(errors)
-    case = panels[body["panel"]].intake(body, user, now)
+    version = settings.rules_version()  # read before the intake's own checks, in the same transaction
+    case = panels[body["panel"]].intake.make(body, user, now)
+    case.rules_version = version
     audit.record("case.create", case_id=case.id, user=user)
     return case
 
@@ -66,6 +69,11 @@ def steps_for(user, case):
 RESEARCH_MAX = 10_000
 
 
+def may_add_research(user, case, research_states: tuple[str, ...]) -> bool:
+    """Agency representatives on the case (members and the coordinator) add research while the panel allows it."""
+    return case.state in research_states and bool(case_roles(user, case) & {COORDINATOR, PANEL_MEMBER})
+
+
 def add_research(user, case, text: str) -> AgencyResearch:
     """Record what the user's agency found; the caller has checked may_add_research and commits."""
     research = AgencyResearch(case_id=case.id, agency_id=user.agency_id, author_id=user.id)
@@ -85,7 +93,6 @@ def summary(case) -> dict:
 def detail(user, case, describe) -> dict:
     """Everything about a case the user may see, with the events they may fire now."""
     subject = case.subject
-    meeting = listed_meeting(case)
     return {
         **summary(case),
         "source_agency": case.source_agency.code,
@@ -94,11 +101,7 @@ def detail(user, case, describe) -> dict:
         "subject": {"forename": subject.forename, "surname": subject.surname,
                     "date_of_birth": subject.date_of_birth, "address": subject.address},
         "details": describe(case),
-        "meeting": None if meeting is None else {"id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
-        "actions": [{"id": a.id, "owner_agency": a.owner_agency.code, "text": a.text,
-                     "due_on": a.due_on.isoformat(), "status": a.status, "version": a.version,
-                     "completed_on": a.completed_on.isoformat() if a.completed_on else None}
-                    for a in case.actions],
+        **sections.described(user, case),
         "history": [{"event": t.trigger, "from": t.from_state, "to": t.to_state,
                      "occurred_on": t.occurred_on.isoformat(), "recorded_at": t.recorded_at.isoformat()}
                     for t in history(case.id)],

@@ -6,24 +6,16 @@ from sqlalchemy import func, or_, select, true, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.reauth import reauthentication_required
+from app.cases import sections
 from app.cases.forms import ResearchForm, StepForm
 from app.cases.search import SearchForm, by_person, by_reference
-from app.cases.services import add_research, context_for, take_step
+from app.cases.services import add_research, context_for, may_add_research, take_step
 from app.core import audit
-from app.core.access import (
-    access_branches,
-    actor,
-    coordinates,
-    load_case,
-    may_add_research,
-    may_update_action,
-    policy,
-    visible_cases,
-)
+from app.core.access import access_branches, actor, coordinates, load_case, policy, visible_cases
+from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.models import NEWEST_FIRST, Case
 from app.core.timeutil import today
-from app.meetings.agenda import listed_meeting
 from app.web.downloads import csv_download
 from workflows import Invalid, StaleVersion, WorkflowError, available_steps, history
 from workflows.deadlines import open_for, overdue
@@ -149,8 +141,8 @@ def show(case_id: int):
     panel = _panel(case)
     research_form = ResearchForm() if may_add_research(user, case, panel.research_states) else None
     response = render_template("cases/show.html", case=case, panel=panel, steps=steps, research_form=research_form,
-                               timeline=history(case.id), meeting=listed_meeting(case), deadlines=open_for(case),
-                               can_update=lambda a: may_update_action(user, case, a))
+                               timeline=history(case.id), deadlines=open_for(case),
+                               summary_rows=sections.summary_rows(user, case), sections=sections.pages(user, case))
     db.session.commit()
     return response
 
@@ -187,10 +179,9 @@ def step(case_id: int, trigger: str):
         db.session.commit()  # keep the audit of the attempt: error responses roll back what is uncommitted
         if wf_step is not None and request.method == "POST" and request.form.get("version") != str(case.version):
             # A form loaded before someone else moved the case on: say so (409), not that the page is gone (404).
-            return render_template("error.html", status=409, title="Someone else changed this case",
-                                   message=str(StaleVersion(case.version))), 409
+            raise StaleVersion(case.version)
         abort(404)
-    form_class = panel.step_forms.get(trigger, StepForm)
+    form_class = panel.pages.step_forms.get(trigger, StepForm)
     form = form_class()
     if hasattr(form, "prepare"):
         form.prepare(case)
@@ -208,11 +199,10 @@ def step(case_id: int, trigger: str):
         except Invalid as exc:
             db.session.rollback()
             form.apply_errors(exc.errors)
+        except Conflict:
+            raise
         except WorkflowError as exc:
             db.session.rollback()
-            if exc.status == 409:
-                return render_template("error.html", status=409, title="Someone else changed this case",
-                                       message=str(exc)), 409
             form.form_errors.append(str(exc))
         case = load_case(user, case_id, action="")
         status = 422

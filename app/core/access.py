@@ -1,36 +1,34 @@
 """The access policy: the one place that decides who may reach which route and which case.
 
-Every view declares a policy with @policy(name); a request to a view without one is refused.
-Every query for case data goes through visible_cases() / load_case(); a case the user may not open is a 404.
+Every view declares a route policy with @policy(name); a request to a view without one is refused, and a role passes
+the policies its declaration lists (app.core.roles).
+
+Who may open a case is one mechanism: the union of the *relations* a person has to it. Core registers its own (the
+person referred it; their agency did, for a practitioner; they coordinate its panel); a feature registers those it
+owns (meetings: "sits on a meeting where the case is listed"), so core imports none of them. Each panel's *access
+model* names the relations through which its cases may be opened, whether it is a compartment, and whether it takes
+part in cross-panel matching. Every query for case data goes through visible_cases() / load_case(); a case the user
+may not open is a 404.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import abort, g
 from sqlalchemy import false, or_, select
 
-from app.actions.models import Action
 from app.core import audit
 from app.core.extensions import db
-from app.core.models import CASE_ROLES, Case
-from app.meetings.models import AgendaItem, Meeting, MeetingMember, meeting_agencies
+from app.core.models import Case
+from app.core.roles import OPEN_POLICIES, ROLE_POLICIES, Role, passes, works_cases
 
-#: Route policies: which global roles may call a view. "public" needs no sign-in; "static" is for files anyone may
-#: fetch (no session is read, and they may be cached); "sign_in_pending" is for the person between their password
-#: and their second factor (app.security checks it against their session).
-POLICIES: dict[str, frozenset[str] | None] = {
-    "public": None,
-    "static": None,
-    "sign_in_pending": None,
-    "signed_in": frozenset({"practitioner", "coordinator", "panel_member", "analyst", "admin"}),
-    "case_work": frozenset(CASE_ROLES),
-    "coordinator": frozenset({"coordinator"}),
-    # Anonymised outcome counts: the partnership's analysts, and coordinators for their panels' returns.
-    "measures": frozenset({"analyst", "coordinator"}),
-    "admin": frozenset({"admin"}),
-}
+POLICIES = OPEN_POLICIES | ROLE_POLICIES
 
-#: Workflow roles a user can hold on one case.
+#: Workflow roles a user can hold on one case (steps name them; the relations below give them).
 REFERRER, COORDINATOR, PANEL_MEMBER = "referrer", "coordinator", "panel_member"
+#: Who may take a step: the referrer or the coordinator; the coordinator only.
+REFERRERS, COORDINATORS = frozenset({REFERRER, COORDINATOR}), frozenset({COORDINATOR})
 
 
 def policy(name: str):
@@ -49,50 +47,89 @@ def policy_of(view) -> str | None:
 
 
 def allows(policy_name: str, user) -> bool:
-    roles = POLICIES[policy_name]
-    return roles is None or (user is not None and user.is_active and user.role in roles)
+    return passes(policy_name, user)
 
 
-def _member_case_ids(user, panels):
-    """Cases on the agendas of meetings the user sits on that their agency needs to know about.
+@dataclass(frozen=True)
+class Relation:
+    """A reason a person may open a case, and the workflow role it gives them on it."""
 
-    A member agency of the meeting (every agency, for a meeting with none set) knows every case on its agenda; an
-    agency invited as a guest knows only the cases it referred or owns an action on. The rest show as restricted.
-    """
-    agencies_of_meeting = select(meeting_agencies.c.agency_id).where(meeting_agencies.c.meeting_id == Meeting.id)
-    needs_to_know = or_(
-        ~agencies_of_meeting.exists(),
-        agencies_of_meeting.where(meeting_agencies.c.agency_id == user.agency_id).exists(),
-        select(Case.id).where(Case.id == AgendaItem.case_id, Case.source_agency_id == user.agency_id).exists(),
-        select(Action.id).where(Action.case_id == AgendaItem.case_id, Action.owner_agency_id == user.agency_id)
-        .exists(),
-    )
-    return (select(AgendaItem.case_id)
-            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-            .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
-            .where(MeetingMember.user_id == user.id, Meeting.panel.in_(panels), needs_to_know))
+    key: str
+    description: str
+    role: str
+    #: The SQL condition over Case for the cases it reaches for this user, or None when it reaches none.
+    reaches: Callable[[object], object | None]
+    #: Whether it holds for one loaded case, without a query (default: ask the database with ``reaches``).
+    holds: Callable[[object, Case], bool] | None = None
+
+
+@dataclass(frozen=True)
+class AccessModel:
+    """A panel's declaration of who may see its cases."""
+
+    #: The relations (keys) through which its cases may be opened.
+    relations: tuple[str, ...]
+    #: The seat roles the panel has (coordinator, panel member).
+    roles: tuple[Role, ...]
+    #: Visible only to its own people: it takes no part in search by person, matching or "known elsewhere".
+    compartment: bool = False
+    #: Takes part in cross-panel matching: finding a person's cases by name and date of birth.
+    matching: bool = True
+
+
+_relations: dict[str, Relation] = {}
+_models: dict[str, AccessModel] = {}
+
+
+def register_relation(relation: Relation) -> None:
+    """Add a relation (idempotent: a feature's init_app runs once per app)."""
+    _relations[relation.key] = relation
+
+
+def register_panel(panel: str, model: AccessModel) -> None:
+    """Record a panel's access model (the panel registry does this for each panel)."""
+    unknown = [key for key in model.relations if key not in _relations]
+    if unknown:
+        raise ValueError(f"panel {panel!r} names unknown relations {unknown}; known: {sorted(_relations)}")
+    _models[panel] = model
+
+
+def relations() -> list[Relation]:
+    return list(_relations.values())
+
+
+def access_model(panel: str) -> AccessModel | None:
+    return _models.get(panel)
+
+
+def matching_panels() -> list[str]:
+    """The panels whose cases a search by person may find (compartments never)."""
+    return [key for key, model in _models.items() if model.matching and not model.compartment]
+
+
+def _panels_allowing(relation: Relation) -> list[str]:
+    return [key for key, model in _models.items() if relation.key in model.relations]
+
+
+def access_branches(user) -> list:
+    """Return one SQL condition per reason the user may open a case (any one is enough; none: no case)."""
+    if user is None or not works_cases(user):
+        return []
+    branches = []
+    for relation in _relations.values():
+        allowing = _panels_allowing(relation)
+        reaches = relation.reaches(user) if allowing else None
+        if reaches is None:
+            continue
+        # A relation every panel allows needs no panel condition (and the case list's indexes stay usable).
+        branches.append(reaches if len(allowing) == len(_models) else reaches & Case.panel.in_(allowing))
+    return branches
 
 
 def case_filter(user):
     """Return the SQL condition for the cases this user may open."""
     branches = access_branches(user)
     return or_(*branches) if branches else false()
-
-
-def access_branches(user) -> list:
-    """Return one SQL condition per reason the user may open a case (any one is enough; none: no case)."""
-    if user is None or user.role not in CASE_ROLES:
-        return []
-    clauses = [Case.referrer_id == user.id]
-    if user.role == "practitioner":
-        clauses.append(Case.source_agency_id == user.agency_id)
-    coordinated = user.panels_as("coordinator")
-    if coordinated:
-        clauses.append(Case.panel.in_(coordinated))
-    membered = user.panels_as("panel_member")
-    if membered:
-        clauses.append(Case.id.in_(_member_case_ids(user, membered)))
-    return clauses
 
 
 def visible_cases(user):
@@ -117,45 +154,22 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
 
 
 def case_roles(user, case: Case) -> frozenset[str]:
-    """Return the workflow roles the user holds on this case."""
-    roles = set()
-    if case.referrer_id == user.id or (user.role == "practitioner" and case.source_agency_id == user.agency_id):
-        roles.add(REFERRER)
-    if case.panel in user.panels_as("coordinator"):
-        roles.add(COORDINATOR)
-    membered = user.panels_as("panel_member")
-    if case.panel in membered and db.session.scalar(
-            select(AgendaItem.id).where(AgendaItem.case_id == case.id,
-                                        AgendaItem.case_id.in_(_member_case_ids(user, membered))).limit(1)):
-        roles.add(PANEL_MEMBER)
-    return frozenset(roles)
-
-
-def visible_meetings(user):
-    """A select() of the meetings the user may see: all of the panels they coordinate, and those they sit on."""
-    conditions = [Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id))]
-    coordinated = user.panels_as("coordinator")
-    if coordinated:
-        conditions.append(Meeting.panel.in_(coordinated))
-    return select(Meeting).where(or_(*conditions))
-
-
-def visible_actions(user):
-    """A select() of the actions on the user's work list: their agency's, and every one on panels they coordinate."""
-    stmt = select(Action).join(Case, Case.id == Action.case_id).where(case_filter(user))
-    coordinated = user.panels_as("coordinator") if user.role in CASE_ROLES else frozenset()
-    mine = Action.owner_agency_id == user.agency_id
-    return stmt.where(or_(mine, Case.panel.in_(coordinated)) if coordinated else mine)
-
-
-def may_update_action(user, case: Case, action) -> bool:
-    """Coordinators update any action of their panel; others only their own agency's, on cases they can open."""
-    return coordinates(user, case.panel) or action.owner_agency_id == user.agency_id
-
-
-def may_add_research(user, case: Case, research_states: tuple[str, ...]) -> bool:
-    """Agency representatives on the case (members and the coordinator) add research while the panel allows it."""
-    return case.state in research_states and bool(case_roles(user, case) & {COORDINATOR, PANEL_MEMBER})
+    """Return the workflow roles the user holds on this case, from the relations its panel allows."""
+    model = _models.get(case.panel)
+    if model is None or not works_cases(user):
+        return frozenset()
+    held = set()
+    for relation in _relations.values():
+        if relation.role in held or relation.key not in model.relations:
+            continue
+        if relation.holds is not None:
+            if relation.holds(user, case):
+                held.add(relation.role)
+            continue
+        reaches = relation.reaches(user)
+        if reaches is not None and db.session.scalar(select(Case.id).where(Case.id == case.id, reaches).limit(1)):
+            held.add(relation.role)
+    return frozenset(held)
 
 
 def coordinates(user, panel: str) -> bool:
@@ -170,3 +184,29 @@ def require_coordinator(user, panel: str) -> None:
 def actor():
     """Return the authenticated user for this request (page session or API token)."""
     return g.get("actor")
+
+
+def _referred_it(user):
+    return Case.referrer_id == user.id
+
+
+def _agency_referred_it(user):
+    return Case.source_agency_id == user.agency_id if user.role == "practitioner" else None
+
+
+def _coordinates_panel(user):
+    coordinated = user.panels_as("coordinator")
+    return Case.panel.in_(coordinated) if coordinated else None
+
+
+# Core's own relations. "The referring agency" is today's rule for practitioners (their agency's referrals).
+REFERRED_IT = Relation("referrer", "made the referral", REFERRER, _referred_it,
+                       holds=lambda user, case: case.referrer_id == user.id)
+AGENCY_REFERRED_IT = Relation("referring_agency", "a practitioner of the agency that made the referral", REFERRER,
+                              _agency_referred_it,
+                              holds=lambda user, case: user.role == "practitioner"
+                              and case.source_agency_id == user.agency_id)
+COORDINATES_PANEL = Relation("coordinator", "coordinates the case's panel", COORDINATOR, _coordinates_panel,
+                             holds=lambda user, case: coordinates(user, case.panel))
+for _relation in (REFERRED_IT, AGENCY_REFERRED_IT, COORDINATES_PANEL):
+    register_relation(_relation)

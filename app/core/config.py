@@ -1,10 +1,15 @@
-"""Configuration: safe defaults, then instance/config.py, then the environment."""
+"""Operator configuration: safe defaults, then instance/config.py, then the environment.
+
+This is what the people who run the service set: secrets, keys, the database, mail, intervals and limits. It is never
+editable in the service. The local rules and facts an administrator changes (thresholds, timescales, the service's
+name) are settings (app.core.settings); this file and the environment may give a setting its first value only.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-#: Defaults for every setting. Local rules (thresholds, timescales) are settings, not literals in code.
+#: Defaults for every piece of operator configuration.
 DEFAULTS: dict[str, object] = {
     # Anything but "development" is treated as production: the production guard applies (app/guard.py). Local
     # development says so explicitly (`make` writes it into instance/config.py; the tests set TESTING).
@@ -23,11 +28,8 @@ DEFAULTS: dict[str, object] = {
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 1,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-    # The largest request body read at all (a page's form); the API allows less (app.api_schema.MAX_BODY).
+    # The largest request body read at all (a page's form); the API allows less (app.api.body.MAX_BODY).
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    # Who runs the service and where accessibility problems are reported (the accessibility statement shows both).
-    "SERVICE_OWNER": "the community safety partnership",
-    "ACCESSIBILITY_CONTACT_EMAIL": "accessibility@example.org",
     # The address people use, for the one-time links the CLI and admin pages hand out.
     "PUBLIC_URL": "http://127.0.0.1:5000",
     # How many reverse proxies stand in front of gunicorn (their X-Forwarded-For is trusted); 0 for none.
@@ -62,9 +64,6 @@ DEFAULTS: dict[str, object] = {
     "MEETINGS_DAYS_AHEAD": 90,
     "SCHEDULER_REMINDERS_SECONDS": 15 * 60,  # remind people of actions and deadlines (app/notifications/reminders.py)
     "SCHEDULER_MAIL_SECONDS": 60,  # send what waits in the mail outbox
-    # Reminders: actions due within this many calendar days, statutory steps due within this many working days.
-    "ACTION_DUE_SOON_DAYS": 3,
-    "DEADLINE_NEAR_WORKING_DAYS": 2,
     # Email. No MAIL_SERVER: mail waits in the outbox (Administration > Mail outbox shows it) and is never lost.
     "MAIL_SERVER": None,
     "MAIL_PORT": 587,
@@ -78,32 +77,10 @@ DEFAULTS: dict[str, object] = {
     "MAIL_TIMEOUT_SECONDS": 10,
     "MAIL_CLAIM_SECONDS": 10 * 60,  # a mail claimed longer ago than this was left by a process that stopped
     # Outcome measures: counts from 1 to this number less one are suppressed (statistical disclosure control), and
-    # so are rates, shares and medians resting on fewer cases; per measure as {"panel.key": k}.
+    # so are rates, shares and medians resting on fewer cases; per measure as {"panel.key": k}. Operator configuration,
+    # not a setting, on purpose: an administrator who could lower it could publish a count that identifies someone.
     "MEASURES_THRESHOLD": 5,
     "MEASURES_THRESHOLDS": {},
-    # MARAC local rules (reference/domain-workflows.md section 1).
-    "MARAC_VISIBLE_HIGH_RISK_SCORE": 14,
-    "MARAC_ESCALATION_INCIDENTS": 3,
-    "MARAC_REPEAT_MONTHS": 12,
-    "MARAC_TRIAGE_MODEL": "full_marac",  # full_marac | actions_only_allowed
-    "MARAC_MINUTES_PER_CASE": 12,  # SafeLives: 10-15 minutes a case
-    # ASB case review local rules (reference/domain-workflows.md section 2): the threshold and the timescales.
-    "ASB_QUALIFYING_COMPLAINTS": 3,
-    "ASB_ACKNOWLEDGE_WORKING_DAYS": 5,
-    "ASB_DECISION_WORKING_DAYS": 10,
-    "ASB_REVIEW_MEETING_DAYS": 28,
-    "ASB_OUTCOME_WORKING_DAYS": 7,
-    "ASB_ESCALATION_DAYS": 21,
-    "ASB_MINUTES_PER_CASE": 45,  # a review meeting hears one application in depth (an estimate: set it locally)
-    # Meetings: the minutes a panel gives each action carried forward overdue, and the statement read at the start.
-    "MEETING_MINUTES_PER_CARRIED_ACTION": 2,
-    "MEETING_MINUTES_WORKING_DAYS": 3,  # minutes out within 3 working days of the meeting (a local rule)
-    "MEETING_CONFIDENTIALITY_STATEMENT": (
-        "Information shared at this meeting is confidential. It is shared only to keep people safe, and only with "
-        "those who need to know it; it must not be passed on without the consent of the agency that shared it. "
-        "Each agency remains responsible for its own actions."),
-    # Women aged 16 and over living in the area (ONS mid-year estimate), for cases per 10,000; None leaves it out.
-    "MARAC_ADULT_FEMALE_POPULATION": None,
 }
 
 ENV_OVERRIDES = {
@@ -114,14 +91,10 @@ ENV_OVERRIDES = {
     "BLIND_INDEX_KEY": "BLIND_INDEX_KEY",
     "APP_ENV": "ENV_NAME",
     "PUBLIC_URL": "PUBLIC_URL",
-    "SERVICE_OWNER": "SERVICE_OWNER",
-    "ACCESSIBILITY_CONTACT_EMAIL": "ACCESSIBILITY_CONTACT_EMAIL",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
-    "MARAC_TRIAGE_MODEL": "MARAC_TRIAGE_MODEL",
     **{name: name for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME",
                                "MAIL_PASSWORD", "MAIL_FROM")},
-    "MARAC_ADULT_FEMALE_POPULATION": "MARAC_ADULT_FEMALE_POPULATION",
 }
 
 

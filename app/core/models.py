@@ -15,13 +15,15 @@ AGENCY_KINDS = (
     "police", "council", "children_social_care", "adult_social_care", "health", "housing", "probation",
     "youth_justice", "education", "fire", "idva", "other",
 )
-#: Global roles. Coordinators and panel members also hold a Membership per panel.
-ROLES = ("practitioner", "coordinator", "panel_member", "analyst", "admin")
-PANEL_ROLES = ("coordinator", "panel_member")
-#: Roles that may make referrals (analysts and admins never touch case data).
-CASE_ROLES = ("practitioner", "coordinator", "panel_member")
 #: The largest value an integer column (a row id, a version) holds on every database: larger ones are never looked up.
 MAX_INT = 2**31 - 1
+#: Each panel's case reference prefix, as its contract declares it (the panel registry fills this in).
+REFERENCE_PREFIXES: dict[str, str] = {}
+
+
+def case_reference(panel: str, case_id: int) -> str:
+    """The reference people see for a case (no personal data): MARAC-000123."""
+    return f"{REFERENCE_PREFIXES.get(panel, panel.upper())}-{case_id:06d}"
 
 
 def new_uid() -> str:
@@ -149,6 +151,9 @@ class Case(db.Model):
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The settings version the case was received under: its panel's case rules are read as they stood then
+    #: (app.core.settings), so a later change never rewrites a decision made on it. 0: the first settings.
+    rules_version: Mapped[int | None]
 
     subject: Mapped[Subject] = relationship(foreign_keys=[subject_id])
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
@@ -159,7 +164,11 @@ class Case(db.Model):
     @property
     def reference(self) -> str:
         """Return the case reference shown to people (no personal data)."""
-        return f"{self.panel.upper()}-{self.id:06d}"
+        return case_reference(self.panel, self.id)
+
+    @property
+    def repeat_of_reference(self) -> str | None:
+        return case_reference(self.panel, self.repeat_of_id) if self.repeat_of_id else None
 
 
 #: The order of every case list, export and search: newest referral first (ids break ties, so pages never overlap).

@@ -12,15 +12,33 @@ from dateutil.relativedelta import relativedelta
 LOCAL_ZONE = ZoneInfo("Europe/London")
 
 
+class Clock:
+    """Where the service reads the time: the system's, unless it has been set (the tests' ``clock`` fixture)."""
+
+    def __init__(self) -> None:
+        self.set_to: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.set_to or datetime.now(UTC).replace(tzinfo=None)
+
+
+CLOCK = Clock()
+
+
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime (how every *_at column stores it)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return CLOCK.now()
 
 
 def local_now(now: datetime | None = None) -> datetime:
     """Return UK wall-clock time as a naive datetime (how meeting times are entered and stored)."""
     moment = (now or utcnow()).replace(tzinfo=UTC)
     return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def utc_naive(wall_clock: datetime) -> datetime:
+    """A naive UK wall-clock time (how meetings are stored) as naive UTC (how *_at columns are stored)."""
+    return wall_clock.replace(tzinfo=LOCAL_ZONE).astimezone(UTC).replace(tzinfo=None)
 
 
 def today(now: datetime | None = None) -> date:

@@ -1,16 +1,19 @@
-"""Meetings and their agendas: listing cases, the running order, proposals by the panel's rule, and timing."""
+"""Meetings and their agendas: listing cases, the running order, proposals by the panel's rule, timing, seats, and
+the overdue actions carried forward."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from app import notifications
+from app.actions.models import Action
 from app.core.extensions import db
 from app.core.models import MAX_INT, Agency, Case, Membership, User
-from app.core.timeutil import utcnow
+from app.core.timeutil import today, utc_naive, utcnow
 from app.meetings.models import AgendaItem, Meeting, MeetingMember
 from workflows.models import CaseTransition
 
@@ -152,7 +155,7 @@ def issue(meeting: Meeting, now: datetime) -> None:
     """Mark the agenda issued (again, after a change) and tell everyone with a seat (again: the time is in the key)."""
     meeting.agenda_issued_at = meeting.agenda_changed_at = now
     notifications.notify(
-        notifications.seat_holders(meeting), notifications.AGENDA_ISSUED, f"{meeting.id}:{now:%Y%m%dT%H%M%S}",
+        seat_holders(meeting), notifications.AGENDA_ISSUED, f"{meeting.id}:{now:%Y%m%dT%H%M%S}",
         f"The agenda of the {meeting.title} on {meeting.starts_at:%d %B %Y} has been issued.",
         notifications.path_for("meetings.agenda", meeting_id=meeting.id), now=now)
 
@@ -165,10 +168,10 @@ class Proposals:
     after_cutoff: list[Case]
 
 
-def proposals(meeting: Meeting, ready_state: str, rule: list, on: date, limit: int = 200) -> Proposals:
-    """The panel's cases in its ready state and on no agenda still to come, split at the meeting's cut-off."""
-    if not ready_state:
-        return Proposals([], [])
+def proposals(meeting: Meeting, rules, on: date, limit: int = 200) -> Proposals:
+    """The panel's cases in its ready state and on no agenda still to come, in its order, split at the meeting's
+    cut-off (``rules``: the panel's meeting rules, panels.base.Meetings)."""
+    ready_state, rule = rules.ready_state, rules.agenda_order()
     ready_since = (select(func.max(CaseTransition.occurred_on)).where(CaseTransition.case_id == Case.id,
                                                                       CaseTransition.to_state == ready_state)
                    .correlate(Case).scalar_subquery())
@@ -204,6 +207,13 @@ def timing(meeting: Meeting, items: list[AgendaItem], per_case: int, carried: in
     return Timing(starts, at, per_case * len(items) + per_carried * carried)
 
 
+def seat_holders(meeting: Meeting) -> list[User]:
+    """Return the enabled people with a seat at the meeting."""
+    return list(db.session.scalars(select(User).join(MeetingMember, MeetingMember.user_id == User.id)
+                                   .where(MeetingMember.meeting_id == meeting.id, User.is_enabled.is_(True))
+                                   .order_by(User.id)))
+
+
 def seat_members(meeting: Meeting) -> None:
     """Give a seat to every member of the meeting's panel from its member agencies (all agencies when none are set)."""
     agency_ids = {a.id for a in meeting.agencies}
@@ -225,3 +235,23 @@ def create_meeting(panel: str, starts_at: datetime, cutoff_at: datetime, duratio
     db.session.add(meeting)
     seat_members(meeting)
     return meeting
+
+
+def carried_actions(meeting: Meeting, limit: int) -> tuple[list[Action], int]:
+    """Actions from earlier meetings overdue by this meeting's date, for cases not on its agenda: it hears them.
+
+    Returns the ``limit`` longest overdue and how many there are in all. An action settled after the meeting still
+    counts, so a past meeting's agenda reads as it did on the day.
+    """
+    on = meeting.starts_at.date()
+    on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id)
+    # Nothing is settled on a future date: for a meeting to come only open actions count (and the index serves).
+    unsettled = Action.status == "open" if on > today() else or_(Action.status == "open", Action.completed_on >= on)
+    carried = (select(Action).join(Case, Case.id == Action.case_id)
+               .where(Case.panel == meeting.panel, Action.due_on < on, Action.created_at < utc_naive(meeting.starts_at),
+                      or_(Action.meeting_id.is_(None), Action.meeting_id != meeting.id),
+                      Action.case_id.not_in(on_agenda), unsettled))
+    total = db.session.scalar(select(func.count()).select_from(carried.subquery()))
+    shown = db.session.scalars(carried.options(joinedload(Action.case)).order_by(Action.due_on, Action.id)
+                               .limit(limit)).all() if total else []
+    return list(shown), total

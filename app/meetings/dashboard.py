@@ -14,6 +14,7 @@ from app.core.access import actor, policy
 from app.core.extensions import db
 from app.core.models import Agency, Case
 from app.core.timeutil import add_working_days, local_now
+from app.meetings import settings
 from app.meetings.agenda import still_to_come
 from app.meetings.models import AgendaItem, Meeting
 from workflows.deadlines import late_in_panel
@@ -42,14 +43,14 @@ def summarise(panel, now: datetime) -> PanelSummary:
         select(Meeting, func.count(AgendaItem.id)).outerjoin(AgendaItem, AgendaItem.meeting_id == Meeting.id)
         .where(Meeting.panel == panel.key, Meeting.starts_at > now).group_by(Meeting.id)
         .order_by(Meeting.starts_at).limit(3)).all()
-    minutes_days = int(current_app.config["MEETING_MINUTES_WORKING_DAYS"])
+    minutes_days = settings.minutes_working_days()
     unminuted = db.session.scalars(select(Meeting).where(
         Meeting.panel == panel.key, Meeting.starts_at <= now, Meeting.minutes_issued_at.is_(None))
         .order_by(Meeting.starts_at.desc()).limit(10)).all()
     listed = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
               .where(AgendaItem.case_id == Case.id, still_to_come(on)))
     waiting = db.session.scalar(select(func.count(Case.id)).where(
-        Case.panel == panel.key, Case.state == panel.ready_state, ~listed.exists())) if panel.ready_state else 0
+        Case.panel == panel.key, Case.state == panel.meetings.ready_state, ~listed.exists())) if panel.meetings else 0
     late = (Action.status == "open", Action.due_on < on, Case.panel == panel.key)
     by_agency = db.session.execute(
         select(Agency.name, func.count(Action.id)).join(Action, Action.owner_agency_id == Agency.id)
@@ -76,6 +77,6 @@ def index():
     case_ids = [a.case_id for s in summaries for a in s.overdue_actions] + [c.id for s in summaries
                                                                           for c in s.late_cases]
     audit.record_ids("case.dashboard_listed", list(dict.fromkeys(case_ids)), key="cases")
-    response = render_template("dashboard.html", summaries=summaries, today=now.date())
+    response = render_template("meetings/dashboard.html", summaries=summaries, today=now.date())
     db.session.commit()
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import notifications
-from app.meetings.agenda import bump
+from app.meetings.agenda import bump, seat_holders
 from app.meetings.models import ATTENDANCE, Attendance, Meeting
 
 DECISION_MAX = 5000
@@ -98,6 +98,6 @@ def issue_minutes(meeting: Meeting, now: datetime) -> None:
     meeting.minutes_issued_at = now
     bump(meeting)
     notifications.notify(
-        notifications.seat_holders(meeting), notifications.MINUTES_ISSUED, str(meeting.id),
+        seat_holders(meeting), notifications.MINUTES_ISSUED, str(meeting.id),
         f"The minutes of the {meeting.title} on {meeting.starts_at:%d %B %Y} have been issued.",
         notifications.path_for("meeting_record.minutes_page", meeting_id=meeting.id), now=now)

@@ -12,12 +12,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.actions.models import Action
-from app.actions.services import carried_actions
 from app.core import audit
 from app.core.access import case_filter
 from app.core.extensions import db
 from app.core.models import Case
-from app.meetings.agenda import Timing, running_order, timing
+from app.meetings import settings
+from app.meetings.agenda import Timing, carried_actions, running_order, timing
 from app.meetings.models import AgendaItem, Attendance, Meeting
 
 
@@ -76,8 +76,8 @@ def papers(user, meeting: Meeting, *, audit_as: str = "case.agenda_listed") -> P
     case_ids = {item.case_id for item in items} | {a.case_id for a in carried}
     visible = set(db.session.scalars(select(Case.id).where(case_filter(user), Case.id.in_(case_ids)))) \
         if case_ids else set()
-    per_case = panel.minutes_per_case()
-    per_carried = int(current_app.config["MEETING_MINUTES_PER_CARRIED_ACTION"])
+    per_case = panel.meetings.minutes_per_case()
+    per_carried = settings.minutes_per_carried_action()
     times = timing(meeting, items, per_case, carried_total, per_carried)
     rows = [Row(n, item, times.starts[item.id], item.case if item.case_id in visible else None,
                 list(item.case.actions) if item.case_id in visible else [])
@@ -86,4 +86,4 @@ def papers(user, meeting: Meeting, *, audit_as: str = "case.agenda_listed") -> P
     for case_id in sorted(visible):
         audit.record(audit_as, case_id=case_id, user=user)
     return Papers(meeting, rows, carried_rows, carried_total, times, per_case, list(meeting.attendance),
-                  current_app.config["MEETING_CONFIDENTIALITY_STATEMENT"])
+                  settings.confidentiality_statement())

@@ -12,10 +12,10 @@ from app.core.access import policy as access_policy
 from app.core.extensions import db
 from app.core.models import Agency
 from app.core.timeutil import local_now, today, utcnow
-from app.meetings import minutes
+from app.meetings import minutes, settings
 from app.meetings.models import ATTENDANCE, Meeting
 from app.meetings.papers import papers
-from app.meetings.views import AgendaForm, conflict, coordinated_meeting, stale, visible_meeting
+from app.meetings.views import AgendaForm, MeetingChanged, coordinated_meeting, stale, visible_meeting
 from app.web.forms import GovTextArea, Length, TextAreaField
 from workflows import Invalid, WorkflowError
 
@@ -50,7 +50,7 @@ def attendance(meeting_id: int):
         if not form.validate_on_submit():
             abort(400)
         if stale(meeting, form.version.data):
-            return conflict()
+            raise MeetingChanged()
         rows = {a.id: (request.form.get(f"status_{a.id}", ""), request.form.get(f"representative_{a.id}", ""))
                 for a in agencies}
         errors = minutes.record_attendance(meeting, rows)
@@ -71,14 +71,14 @@ def attendance(meeting_id: int):
     response = render_template("meetings/attendance.html", meeting=meeting, agencies=agencies, recorded=recorded,
                                anchors=anchors,
                                form=form, errors=errors, labels=ATTENDANCE_LABELS, statuses=ATTENDANCE,
-                               statement=current_app.config["MEETING_CONFIDENTIALITY_STATEMENT"])
+                               statement=settings.confidentiality_statement())
     db.session.commit()
     return response, (422 if errors else 200)
 
 
 def _item_form_class(panel):
     """The meeting step's own form (its actions, or what the panel asks at a hearing) with the decision added."""
-    base = panel.step_forms.get(panel.meeting_step, StepForm)
+    base = panel.pages.step_forms.get(panel.meetings.meeting_step, StepForm)
     return type("MeetingItemForm", (base,), {
         "decision": TextAreaField("What the meeting decided", widget=GovTextArea(),
                                   description="The risk as the meeting saw it, and the plan. It goes into the minutes.",
@@ -97,7 +97,7 @@ def item(meeting_id: int, item_id: int):
     user = actor()
     case = load_case(user, row.case_id, action="case.read_for_change")
     panel = current_app.extensions["panels"][meeting.panel]
-    step = panel.workflow.step(panel.meeting_step)
+    step = panel.workflow.step(panel.meetings.meeting_step)
     takes_step = step is not None and case.state in step.source
     form = _item_form_class(panel)()
     if hasattr(form, "prepare"):
@@ -108,13 +108,13 @@ def item(meeting_id: int, item_id: int):
     status = 200
     if form.validate_on_submit():
         if stale(meeting, form.version.data):
-            return conflict()
+            raise MeetingChanged()
         problem = minutes.decision_problem(form.decision.data)
         try:
             if problem:
                 raise Invalid({"decision": problem})
             if takes_step:
-                take_step(user, case, panel.meeting_step, version=case.version,
+                take_step(user, case, panel.meetings.meeting_step, version=case.version,
                           occurred_on=min(meeting.starts_at.date(), today()), data=form.step_data())
             minutes.record_decision(meeting, row, form.decision.data, utcnow())
             audit.record("meeting.decision", case_id=case.id, detail=f"meeting={meeting.id}")
@@ -155,7 +155,7 @@ def minutes_page(meeting_id: int):
         if not form.validate_on_submit():
             abort(400)
         if stale(meeting, form.version.data):
-            return conflict()
+            raise MeetingChanged()
         decisions = {item.id: request.form.get(f"decision_{item.id}", "") for item in meeting.items
                      if f"decision_{item.id}" in request.form}
         errors = minutes.save_minutes(meeting, request.form.get("notes", ""), decisions, utcnow())

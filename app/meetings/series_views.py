@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.core import audit
 from app.core.access import actor, policy
+from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.models import Agency
 from app.core.timeutil import local_now, today
@@ -144,7 +145,8 @@ class EditSeriesForm(SeriesForm):
 def _panels(user) -> list[tuple[str, str]]:
     """The panels the person coordinates, as (key, title)."""
     panels = current_app.extensions["panels"]
-    return [(key, panels[key].title) for key in sorted(user.panels_as("coordinator")) if key in panels]
+    return [(key, panels[key].title) for key in sorted(user.panels_as("coordinator"))
+            if key in panels and panels[key].meetings]
 
 
 def _form_data(series: MeetingSeries) -> dict:
@@ -221,8 +223,8 @@ def edit(series_id: int):
             db.session.rollback()
             audit.record("series.conflict", detail=f"series={series.id}", user=user)
             db.session.commit()
-            return render_template("error.html", status=409, title="Someone else changed this meeting series",
-                                   message="Reload the series to see their change, then make yours again."), 409
+            raise Conflict("Someone else changed this meeting series",
+                           "Reload the series to see their change, then make yours again.")
         outcome = service.edit(series, form.fields(), user)
         audit.record("series.update", detail=f"series={series.id} panel={series.panel} cadence={series.cadence} "
                                               f"active={series.is_active} updated={len(outcome.updated)} "

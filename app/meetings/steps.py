@@ -19,7 +19,7 @@ def meeting_chosen(case, ctx) -> dict[str, str]:
 
 
 def list_on_meeting(case, ctx) -> None:
-    rule = current_app.extensions["panels"][case.panel].agenda_order()
+    rule = current_app.extensions["panels"][case.panel].meetings.agenda_order()
     agenda.list_on(case, ctx.data["meeting_id"], rule, urgent=ctx.data.get("urgent") is True)
 
 

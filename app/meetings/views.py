@@ -12,11 +12,13 @@ from wtforms.validators import InputRequired, NumberRange
 
 from app.cases.services import take_step
 from app.core import audit
-from app.core.access import actor, coordinates, load_case, policy, visible_meetings
+from app.core.access import actor, coordinates, load_case, policy
+from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.models import Agency, Membership, User
 from app.core.timeutil import local_now, today, utcnow
 from app.meetings import agenda as agendas
+from app.meetings.access import visible_meetings
 from app.meetings.models import Meeting, MeetingMember
 from app.meetings.papers import papers
 from app.web.forms import (
@@ -108,7 +110,8 @@ def new():
     user = actor()
     panels = current_app.extensions["panels"]
     form = MeetingForm()
-    form.panel.choices = [(k, panels[k].title) for k in sorted(user.panels_as("coordinator")) if k in panels]
+    form.panel.choices = [(k, panels[k].title) for k in sorted(user.panels_as("coordinator"))
+                          if k in panels and panels[k].meetings]
     form.agencies.choices = _agencies()
     if form.validate_on_submit():
         meeting = agendas.create_meeting(
@@ -151,7 +154,7 @@ def _agenda_response(meeting: Meeting, errors: list[str] | None = None, status: 
     read = papers(user, meeting)
     builder = None
     if coordinates(user, meeting.panel) and meeting.starts_at.date() >= today():
-        builder = {"proposals": agendas.proposals(meeting, panel.ready_state, panel.agenda_order(), today()),
+        builder = {"proposals": agendas.proposals(meeting, panel.meetings, today()),
                    "later": agendas.later_meetings(meeting, today()), "invite": _invite_form(meeting)}
     response = render_template("meetings/agenda.html", papers=read, meeting=meeting, panel=panel, builder=builder,
                                form=AgendaForm(version=meeting.version), errors=errors or [],
@@ -182,12 +185,12 @@ def stale(meeting: Meeting, version) -> bool:
     return str(meeting.version) != str(version or "")
 
 
-def conflict():
-    """The answer to a stale change: nothing is written, and the person is told to reload (409)."""
-    db.session.rollback()
-    return render_template("error.html", status=409, title="Someone else changed this meeting",
-                           message="Another coordinator saved a change to this meeting after you opened it. "
-                                   "Reload the page to see it, then make your change again."), 409
+class MeetingChanged(Conflict):
+    """A change made to an older copy of the meeting than the one now saved."""
+
+    def __init__(self):
+        super().__init__("Someone else changed this meeting", "Another coordinator saved a change to this meeting "
+                         "after you opened it. Reload the page to see it, then make your change again.")
 
 
 def agenda_change(view):
@@ -199,7 +202,7 @@ def agenda_change(view):
         if not form.validate_on_submit():
             abort(400)
         if stale(meeting, form.version.data):
-            return conflict()
+            raise MeetingChanged()
         if meeting.starts_at.date() < today():
             return _agenda_response(meeting, ["This meeting has taken place: its agenda can no longer change."], 422)
         return view(meeting)
@@ -224,7 +227,7 @@ def add_cases(meeting: Meeting):
     """List the chosen cases waiting for a meeting (urgent: those ready after the cut-off) on this agenda."""
     panel = current_app.extensions["panels"][meeting.panel]
     urgent = request.form.get("urgent") == "1"
-    waiting = agendas.proposals(meeting, panel.ready_state, panel.agenda_order(), today())
+    waiting = agendas.proposals(meeting, panel.meetings, today())
     allowed = {c.id for c in (waiting.after_cutoff if urgent else waiting.by_cutoff)}
     chosen = _chosen_ids()
     if not chosen or not set(chosen) <= allowed:
@@ -233,7 +236,7 @@ def add_cases(meeting: Meeting):
     for case_id in chosen:
         case = load_case(user, case_id, action="case.read_for_change")
         try:
-            take_step(user, case, panel.list_step, version=case.version,
+            take_step(user, case, panel.meetings.list_step, version=case.version,
                       data={"meeting_id": meeting.id, "urgent": urgent})
         except WorkflowError as exc:
             meeting_id, reference = meeting.id, case.reference
@@ -262,7 +265,7 @@ def move(meeting: Meeting):
 @agenda_change
 def sort(meeting: Meeting):
     """Put the running order back in the panel's order (urgent cases first)."""
-    agendas.sort_by_rule(meeting, current_app.extensions["panels"][meeting.panel].agenda_order())
+    agendas.sort_by_rule(meeting, current_app.extensions["panels"][meeting.panel].meetings.agenda_order())
     return _done(meeting, "Running order sorted by the panel's rule.", "meeting.agenda_order")
 
 
@@ -303,7 +306,7 @@ def invite(meeting_id: int):
     if not form.validate_on_submit() or not form.user_id.data:
         return _agenda_response(meeting, ["Choose the person to invite."], 422)
     if stale(meeting, form.version.data):
-        return conflict()
+        raise MeetingChanged()
     meeting.members.append(MeetingMember(user_id=form.user_id.data))
     agendas.touch(meeting)
     return _done(meeting, "Invitation added: they can now see this meeting.", "meeting.invite")

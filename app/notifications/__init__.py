@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from app.core.timeutil import utcnow
-from app.notifications.recipients import Directory, Recipient, coordinators, representatives, seat_holders
+from app.notifications.recipients import Directory, Recipient, coordinators, representatives
 from app.notifications.store import KEY_MAX, MESSAGE_MAX, Pending, add, is_local_path, path_for
 
 AGENDA_ISSUED = "agenda_issued"
@@ -40,7 +40,7 @@ KINDS = tuple(EMAILS)
 
 __all__ = ["ACTION_ASSIGNED", "ACTION_DUE_SOON", "ACTION_OVERDUE", "AGENDA_ISSUED", "DEADLINE_NEAR", "EMAILS", "KINDS",
            "MINUTES_ISSUED", "Directory", "Pending", "Recipient", "coordinators", "is_local_path", "key_for", "notify",
-           "notify_many", "path_for", "pending_for", "representatives", "seat_holders"]
+           "notify_many", "path_for", "pending_for", "representatives"]
 
 
 REMINDERS_JOB = "send-reminders"
@@ -48,10 +48,13 @@ MAIL_JOB = "deliver-mail"
 
 
 def init_app(app) -> None:
+    from app.core import settings
     from app.notifications import mail, reminders, views
+    from app.notifications.settings import SETTINGS
     from workflows.scheduler import Job, register_job
 
     app.register_blueprint(views.bp)
+    settings.register(SETTINGS)
     register_job(Job(REMINDERS_JOB, "SCHEDULER_REMINDERS_SECONDS", reminders.send_reminders, order=60))
     register_job(Job(MAIL_JOB, "SCHEDULER_MAIL_SECONDS", mail.deliver_pending, order=70))
 

@@ -1,4 +1,4 @@
-"""Who is told: a panel's coordinators, an agency's representatives on a panel, the people seated at a meeting."""
+"""Who is told: a panel's coordinators, and an agency's representatives on a panel."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.core.extensions import db
-from app.core.models import PANEL_ROLES, Membership, User
-from app.meetings.models import Meeting, MeetingMember
+from app.core.models import Membership, User
+from app.core.roles import seat_roles
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,6 @@ def representatives(panel: str, agency_id: int) -> list[User]:
     return members or coordinators(panel)
 
 
-def seat_holders(meeting: Meeting) -> list[User]:
-    """Return the enabled people with a seat at the meeting."""
-    return list(db.session.scalars(select(User).join(MeetingMember, MeetingMember.user_id == User.id)
-                                   .where(MeetingMember.meeting_id == meeting.id, User.is_enabled.is_(True))
-                                   .order_by(User.id)))
-
-
 class Directory:
     """Every panel's coordinators and agency representatives, read in one query, for a sweep over many cases.
 
@@ -56,7 +49,7 @@ class Directory:
         rows = db.session.execute(
             select(User.id, User.email, User.agency_id, Membership.panel, Membership.role)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.role.in_(PANEL_ROLES), User.role == Membership.role, User.is_enabled.is_(True))
+            .where(Membership.role.in_(sorted(seat_roles())), User.role == Membership.role, User.is_enabled.is_(True))
             .order_by(User.id))
         for user_id, email, agency_id, panel, role in rows:
             person = Recipient(user_id, email)

@@ -1,4 +1,5 @@
-"""The reminder sweep (a scheduler job): actions due soon or overdue, and statutory steps whose deadline is near.
+"""The reminder sweep (a scheduler job): every registered source of reminders, and statutory steps whose deadline is
+near (the engine's deadlines, which this package owns). Actions register theirs (app.actions.reminders).
 
 Set-based: a few queries however many cases there are, never one per action. It is cumulative: each run reminds
 of everything due and not yet reminded of, so a run that stopped half way is completed by the next one, and the
@@ -8,15 +9,14 @@ what the reminder is about), so the new date is reminded of too. Knows no panel 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select, tuple_
 
-from app.actions.models import Action
 from app.core.extensions import db
-from app.core.models import Case
+from app.core.models import Case, case_reference
 from app.core.timeutil import add_working_days, long_date, today
 from app.notifications import (
     ACTION_DUE_SOON,
@@ -28,51 +28,37 @@ from app.notifications import (
     path_for,
     pending_for,
 )
+from app.notifications.settings import deadline_near_working_days
 from workflows.engine import workflow_named
 from workflows.models import Deadline
 
+#: What the sweep's outcome counts, in this order: each kind of reminder and how it is named.
+COUNTED = ((ACTION_DUE_SOON, "actions due soon"), (ACTION_OVERDUE, "overdue"), (DEADLINE_NEAR, "deadlines near"))
+#: A source of reminders: (directory, today) -> the notifications it owes.
+Source = Callable[[Directory, date], Iterable[Pending]]
+_sources: dict[str, Source] = {}
+
+
+def register_source(name: str, source: Source) -> None:
+    """Add a source of reminders to the sweep (idempotent: a feature's init_app runs once per app)."""
+    _sources[name] = source
+
 
 def send_reminders(now: datetime) -> str:
-    """Remind people of actions due soon or overdue and of deadlines near, each once; commit and say how many."""
+    """Remind people of everything every source owes (each once) and of deadlines near; commit and say how many."""
     day = today(now)
-    config = current_app.config
     directory = Directory()
-    pending = [*_action_reminders(directory, day, day + timedelta(days=int(config["ACTION_DUE_SOON_DAYS"]))),
-               *_deadline_reminders(directory, add_working_days(day, int(config["DEADLINE_NEAR_WORKING_DAYS"])))]
+    pending = [p for source in (*_sources.values(), _deadline_reminders) for p in source(directory, day)]
     added = notify_many(pending, now=now)
     db.session.commit()
     counts = Counter(p.kind for p in added)
-    return (f"{len(added)} reminders: {counts[ACTION_DUE_SOON]} actions due soon, {counts[ACTION_OVERDUE]} overdue, "
-            f"{counts[DEADLINE_NEAR]} deadlines near")
+    return f"{len(added)} reminders: " + ", ".join(f"{counts[kind]} {name}" for kind, name in COUNTED)
 
 
-def reference(panel: str, case_id: int) -> str:
-    """The case reference people see, from its two columns (the same text as Case.reference)."""
-    return f"{panel.upper()}-{case_id:06d}"
-
-
-def _action_reminders(directory: Directory, day: date, soon_until: date) -> Iterator[Pending]:
-    """Open actions due up to ``soon_until``: due soon to the owning agency; overdue to it and the coordinators."""
-    rows = db.session.execute(
-        select(Action.id, Action.case_id, Action.owner_agency_id, Action.due_on, Case.panel)
-        .join(Case, Case.id == Action.case_id)
-        .where(Action.status == "open", Action.due_on <= soon_until))
-    for action_id, case_id, agency_id, due_on, panel in rows:
-        about = f"{action_id}:{due_on.isoformat()}"
-        target = path_for("actions.update", case_id=case_id, action_id=action_id)
-        ref = reference(panel, case_id)
-        people = directory.representatives(panel, agency_id)
-        if due_on >= day:
-            message = f"An action for {ref} is due on {long_date(due_on)}."
-            yield from (pending_for(p, ACTION_DUE_SOON, about, message, target) for p in people)
-        else:
-            message = f"An action for {ref} was due on {long_date(due_on)} and is still open."
-            everyone = {p.id: p for p in [*people, *directory.coordinators(panel)]}
-            yield from (pending_for(p, ACTION_OVERDUE, about, message, target) for p in everyone.values())
-
-
-def _deadline_reminders(directory: Directory, near_until: date) -> Iterator[Pending]:
-    """Open deadlines for a step people must take (no automatic expiry) due up to ``near_until``, to coordinators."""
+def _deadline_reminders(directory: Directory, day: date) -> Iterator[Pending]:
+    """Open deadlines for a step people must take (no automatic expiry) due within the set number of working days,
+    to the panel's coordinators."""
+    near_until = add_working_days(day, deadline_near_working_days())
     # Only the (state, kind) pairs some panel's people must act on are read: a panel with thousands of deadlines the
     # scheduler carries out itself (a repeat flag ending) costs nothing here.
     steps = sorted({(rule.state, rule.kind) for panel in current_app.extensions["panels"].values()
@@ -94,7 +80,7 @@ def _deadline_reminders(directory: Directory, near_until: date) -> Iterator[Pend
         rule = rules[panel].get((state, kind))
         if rule is None or rule.on_expiry is not None:  # the scheduler carries that one out itself
             continue
-        message = f"{rule.label} for {reference(panel, case_id)} by {long_date(due_on)}."
+        message = f"{rule.label} for {case_reference(panel, case_id)} by {long_date(due_on)}."
         target = path_for("cases.show", case_id=case_id)
         yield from (pending_for(p, DEADLINE_NEAR, str(deadline_id), message, target)
                     for p in directory.coordinators(panel))

@@ -9,7 +9,7 @@ from app.auth.forms import ConfirmForm
 from app.core import audit
 from app.core.access import actor, policy
 from app.core.extensions import db
-from app.core.models import CASE_ROLES
+from app.core.roles import works_cases
 from app.core.timeutil import local_now, utcnow
 from app.notifications import is_local_path
 from app.notifications.models import Notification, OutboxMail
@@ -122,7 +122,7 @@ def unread_count(user) -> int:
 def unread_notifications() -> dict:
     """Give every page the signed-in person's unread count, for the header link (people with a case role only)."""
     user = g.get("actor")
-    if user is None or user.role not in CASE_ROLES:
+    if user is None or not works_cases(user):
         return {}
     try:
         return {"unread_notifications": unread_count(user)}

@@ -10,15 +10,14 @@ from werkzeug.routing import IntegerConverter
 
 from app.core.access import policy
 from app.core.models import MAX_INT
+from app.core.roles import role
 from app.core.timeutil import local_now, long_date
-from app.web import accessibility, errors
+from app.core import settings as settings_registry
+from app.web import accessibility, errors, settings
 from app.web.forms import error_links, form_error_links
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ASSETS = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
-#: Where each role starts after signing in.
-START_PAGES = {"practitioner": "cases.index", "coordinator": "dashboard.index", "panel_member": "cases.index",
-               "analyst": "measures.index", "admin": "admin.users"}
 
 
 class RowIdConverter(IntegerConverter):
@@ -41,6 +40,7 @@ def init_app(app) -> None:
     WTFormsHelpers(app)
     app.register_blueprint(accessibility.bp)
     errors.init_app(app)
+    settings_registry.register(settings.SETTINGS)
 
     @app.get("/assets/<path:filename>")
     @policy("static")
@@ -58,7 +58,8 @@ def init_app(app) -> None:
         user = g.get("actor")
         if user is None:
             return redirect(url_for("auth.login"))
-        return redirect(url_for(START_PAGES.get(user.role, "account.index")))
+        held = role(user.role)
+        return redirect(url_for(held.start_page if held else "account.index"))
 
     @app.context_processor
     def inject_user():
@@ -68,3 +69,4 @@ def init_app(app) -> None:
     app.add_template_filter(local_now, "uk_time")  # a *_at (UTC) column as UK wall-clock time
     app.add_template_global(error_links)
     app.add_template_global(form_error_links)
+    app.add_template_global(lambda: settings_registry.shown("service.name"), "service_name")

@@ -1,9 +1,10 @@
 """The accessibility statement (public, as the Public Sector Bodies Accessibility Regulations 2018 require)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from app.core.access import policy
+from app.web import settings
 
 bp = Blueprint("accessibility", __name__)
 #: When the statement was prepared and last reviewed (update it with each review).
@@ -14,6 +15,5 @@ PREPARED_ON = "2 December 2026"
 @policy("public")
 def statement():
     """Show how accessible the service is, what is not yet, how it is tested and how to report a problem."""
-    config = current_app.config
-    return render_template("accessibility.html", owner=config["SERVICE_OWNER"],
-                           contact=config["ACCESSIBILITY_CONTACT_EMAIL"], prepared_on=PREPARED_ON)
+    return render_template("web/accessibility.html", owner=settings.owner(), contact=settings.accessibility_contact(),
+                           prepared_on=PREPARED_ON)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.core.errors import Conflict
 from app.core.extensions import db
 from workflows import WorkflowError
 
@@ -23,19 +24,30 @@ def wants_json() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
-def respond(status: int, message: str, **extra):
+#: The API's error codes where the title would not do.
+CODES = {409: "conflict"}
+
+
+def respond(status: int, message: str, *, title: str | None = None, **extra):
     if wants_json():
-        body = {"error": TITLES.get(status, "error").lower().replace(" ", "_"), "message": message, **extra}
-        return jsonify(body), status
-    return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
+        code = CODES.get(status) or TITLES.get(status, "error").lower().replace(" ", "_")
+        return jsonify({"error": code, "message": message, **extra}), status
+    return render_template("web/error.html", status=status, title=title or TITLES.get(status, "Error"),
                            message=message), status
 
 
+def conflict(exc: Conflict):
+    """The one answer to a stale write: nothing is kept, and the person is told to reload (409)."""
+    db.session.rollback()
+    return respond(409, exc.message, title=exc.title)
+
+
 def init_app(app) -> None:
+    app.register_error_handler(Conflict, conflict)
+
     @app.errorhandler(StaleDataError)
-    def stale(exc):
-        db.session.rollback()
-        return respond(409, "Someone else saved a change to this first. Reload the page to see it, then try again.")
+    def stale(exc):  # a version_id_col refused the UPDATE: someone else's change landed first
+        return conflict(Conflict())
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc):

@@ -5,28 +5,30 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput
 from wtforms import BooleanField, RadioField
 from wtforms.validators import InputRequired
 
-from app.cases.forms import StepForm
-from app.meetings.forms import ActionsForm, ListForm
-from app.web.forms import (
-    FlaskForm,
+from panels.asb_case_review import settings
+from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
+from panels.kit import (
+    ActionsForm,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
+    IntakeForm,
     Length,
+    ListForm,
     Optional,
+    StepForm,
     StringField,
     SubmitField,
     TextAreaField,
     past_date_field,
 )
-from panels.asb_case_review import settings
-from panels.asb_case_review.models import APPLICANT_KINDS, DISCRETION_GROUNDS
 
 COMPLAINT_ROWS = 6
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(IntakeForm):
+    panel = "asb_case_review"
     referred_on = past_date_field("Date of the application", required=True)
     applicant_kind = RadioField("Who is affected by the behaviour?", widget=GovRadioInput(), choices=APPLICANT_KINDS,
                                 validators=[InputRequired("Choose who is affected by the behaviour")])
@@ -35,18 +37,10 @@ class ApplicationForm(FlaskForm):
                            validators=[InputRequired("Say whether someone is applying on the victim's behalf")])
     consent_recorded = BooleanField("The victim has consented to this application being made for them",
                                     widget=GovCheckboxInput())
-    victim_forename = StringField("First name", widget=GovTextInput(),
-                                  validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
-    victim_surname = StringField("Last name", widget=GovTextInput(),
-                                 validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
-    victim_date_of_birth = past_date_field("Date of birth", required=True)
-    victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
-    neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
     submit = SubmitField("Submit application", widget=GovSubmitInput())
 
     ALIASES = {
-        "subject.forename": "victim_forename", "subject.surname": "victim_surname",
-        "subject.date_of_birth": "victim_date_of_birth", "subject.address": "victim_address",
+        **IntakeForm.ALIASES,
         "details.applicant.consent_recorded": "consent_recorded", "details.complaints": "complaints_0_incident_on",
         **{f"details.complaints.{i}.{part}": f"complaints_{i}_{part}" for i in range(COMPLAINT_ROWS)
            for part in ("incident_on", "reported_on", "agency", "reference")},
@@ -70,12 +64,7 @@ class ApplicationForm(FlaskForm):
                     ok = False
         return ok
 
-    def payload(self) -> dict:
-        """The application in the API's shape, so both go through one intake."""
-        subject = {"forename": self.victim_forename.data, "surname": self.victim_surname.data,
-                   "date_of_birth": self.victim_date_of_birth.data.isoformat()}
-        if self.victim_address.data:
-            subject["address"] = self.victim_address.data
+    def details(self) -> dict:
         complaints = []
         for incident, reported, agency, reference in self.rows():
             if incident.data and reported.data and agency.data:
@@ -84,10 +73,9 @@ class ApplicationForm(FlaskForm):
                 if reference.data:
                     complaint["reference"] = reference.data
                 complaints.append(complaint)
-        return {"panel": "asb_case_review", "referred_on": self.referred_on.data.isoformat(), "subject": subject,
-                "details": {"applicant": {"kind": self.applicant_kind.data, "on_behalf": self.on_behalf.data == "yes",
-                                          "consent_recorded": bool(self.consent_recorded.data)},
-                            "complaints": complaints, "neighbourhood": self.neighbourhood.data or ""}}
+        return {"applicant": {"kind": self.applicant_kind.data, "on_behalf": self.on_behalf.data == "yes",
+                              "consent_recorded": bool(self.consent_recorded.data)},
+                "complaints": complaints}
 
 
 for _i in range(COMPLAINT_ROWS):
@@ -117,7 +105,7 @@ class ThresholdMetForm(DecisionForm):
 
     def prepare(self, case) -> None:
         """Ask for a ground only when too few complaints qualify (s104): met on the count, there is none to choose."""
-        found, needed = case.qualifying_complaints, settings.qualifying_complaints()
+        found, needed = case.qualifying_complaints, settings.qualifying_complaints(case)
         counted = f"{found} complaint{' qualifies' if found == 1 else 's qualify'}, and the threshold needs {needed}"
         if case.met_on_count:
             del self.ground

@@ -8,9 +8,9 @@ from datetime import date
 
 from flask import render_template
 
-from app.core.extensions import db
 from panels.asb_case_review import settings
 from panels.asb_case_review.models import DISCRETION_GROUNDS, AsbLetter
+from panels.kit import db
 
 
 def write(case, kind: str, on: date, *, reason: str | None = None) -> AsbLetter:
@@ -18,8 +18,8 @@ def write(case, kind: str, on: date, *, reason: str | None = None) -> AsbLetter:
     text = render_template(f"panels/asb_case_review/letters/{kind}.txt", case=case, on=on,
                            reason=(reason or "").strip(), grounds=DISCRETION_GROUNDS,
                            assessment=case.assessment,
-                           decision_days=settings.decision_working_days(),
-                           escalation_days=settings.escalation_days())
+                           decision_days=settings.decision_working_days(case),
+                           escalation_days=settings.escalation_days(case))
     letter = AsbLetter(kind=kind, written_on=on)
     letter.body = text.strip() + "\n"
     case.letters.append(letter)

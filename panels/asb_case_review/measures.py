@@ -2,10 +2,9 @@
 law requires, and the timescales and escalations the partnership watches."""
 from __future__ import annotations
 
-from app.measures.definition import Count, MeasureSet, Median, case_facts
-from app.measures.sql import days_between
 from panels.asb_case_review.models import AsbApplication
 from panels.asb_case_review.workflow import ASB_CASE_REVIEW
+from panels.kit import Count, MeasureSet, Median, case_facts, days_between
 
 
 def facts():

@@ -6,12 +6,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.crypto import EncryptedField
-from app.core.extensions import db
-from app.core.models import Case, new_uid
-from app.core.timeutil import utcnow
 from panels.asb_case_review import settings
 from panels.asb_case_review.threshold import Assessment, assess
+from panels.kit import Case, EncryptedField, db, new_uid, utcnow
 
 APPLICANT_KINDS = {"individual": "An individual", "business": "A business", "community_group": "A community group"}
 #: Grounds on which the bodies may decide the threshold is met although too few complaints qualify (s104).
@@ -54,13 +51,13 @@ class AsbApplication(Case):
 
     @property
     def assessment(self) -> Assessment:
-        """The threshold as computed from the complaints, against this area's number today."""
-        return assess(self.complaints, self.referred_on, settings.qualifying_complaints())
+        """The threshold as computed from the complaints, against the number the case was received under."""
+        return assess(self.complaints, self.referred_on, settings.qualifying_complaints(self))
 
     @property
     def met_on_count(self) -> bool:
         """Whether the qualifying complaints found at intake reach this area's number (s104)."""
-        return self.qualifying_complaints >= settings.qualifying_complaints()
+        return self.qualifying_complaints >= settings.qualifying_complaints(self)
 
     @property
     def applicant_kind_label(self) -> str:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.core.subjects import new_subject
 from panels.asb_case_review.models import AsbApplication, AsbComplaint
-from workflows import Context, fire
+from panels.kit import Context, fire, new_subject
 
 
 def check_details(details: dict, referred_on: date, today: date) -> dict[str, str]:

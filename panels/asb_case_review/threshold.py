@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from app.core.timeutil import add_months
+from panels.kit import add_months
 
 REPORT_WITHIN_MONTHS = 1
 APPLY_WITHIN_MONTHS = 6

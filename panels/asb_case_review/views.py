@@ -1,15 +1,11 @@
 """ASB case review pages: the application form and the letters kept with a case."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 
-from app.cases.services import refer
-from app.core.access import actor, load_case, policy
-from app.core.extensions import db
-from app.web.forms import show_errors
 from panels.asb_case_review.forms import ApplicationForm
 from panels.asb_case_review.models import AsbLetter
-from workflows import Invalid
+from panels.kit import actor, db, intake_page, load_case, policy
 
 bp = Blueprint("asb_case_review", __name__, url_prefix="/asb-case-review")
 
@@ -18,18 +14,8 @@ bp = Blueprint("asb_case_review", __name__, url_prefix="/asb-case-review")
 @policy("case_work")
 def new_application():
     """Take an application for an ASB case review with the earlier complaints it rests on."""
-    form = ApplicationForm()
-    if form.validate_on_submit():
-        try:
-            case = refer(current_app.extensions["panels"], form.payload(), actor())
-            db.session.commit()
-            flash(f"Application {case.reference} received.")
-            return redirect(url_for("cases.show", case_id=case.id))
-        except Invalid as exc:
-            db.session.rollback()
-            show_errors(form, exc.errors, ApplicationForm.ALIASES)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("panels/asb_case_review/new.html", form=form), status
+    return intake_page(ApplicationForm(), "panels/asb_case_review/new.html",
+                       lambda case: f"Application {case.reference} received.")
 
 
 @bp.get("/cases/<id:case_id>/letters/<id:letter_id>")

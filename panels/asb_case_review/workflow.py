@@ -8,22 +8,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.core.access import COORDINATOR, REFERRER
-from app.core.timeutil import add_working_days
-from app.meetings.steps import (
+from panels.asb_case_review import letters, settings
+from panels.asb_case_review.models import DISCRETION_GROUNDS
+from panels.kit import (
+    COORDINATORS,
+    REFERRERS,
+    DeadlineRule,
+    Guard,
+    Step,
+    Workflow,
     actions_given,
     actions_settled,
+    add_working_days,
+    close,
     list_on_meeting,
     meeting_chosen,
     meeting_has_happened,
     record_actions,
 )
-from panels.asb_case_review import letters, settings
-from panels.asb_case_review.models import DISCRETION_GROUNDS
-from workflows import DeadlineRule, Guard, Step, Workflow
 
-REFERRERS = frozenset({REFERRER, COORDINATOR})
-COORDINATORS = frozenset({COORDINATOR})
 BEFORE_DECISION = ("received", "acknowledged", "gathering")
 AWAITING_REVIEW = ("threshold_met", "listed")
 AWAITING_OUTCOME = ("reviewed", "outcome_agreed")
@@ -41,8 +44,8 @@ def _ground_given(case, ctx) -> dict[str, str]:
     """Met on the count, or on a discretionary ground (persistence, harm, the response) with the reason (s104)."""
     if case.met_on_count or ctx.data.get("ground") in DISCRETION_GROUNDS:
         return {}
-    return {"ground": f"Fewer than {settings.qualifying_complaints()} complaints qualify: choose the ground on which "
-                      "the threshold is met"}
+    return {"ground": f"Fewer than {settings.qualifying_complaints(case)} complaints qualify: choose the ground on "
+                      "which the threshold is met"}
 
 
 def _decide(met: bool, ground: str | None = None):
@@ -85,19 +88,15 @@ def _escalate(case, ctx) -> None:
     case.escalated_on = ctx.occurred_on
 
 
-def _close(case, ctx) -> None:
-    case.closed_on = ctx.occurred_on
-
-
 def _review_due(case, on):
     """Within the set days of the threshold decision, or of an upheld escalation sending the case back."""
     since = max(d for d in (case.decided_on, case.escalated_on, on if case.state == "threshold_met" else None) if d)
-    return since + timedelta(days=settings.review_meeting_days())
+    return since + timedelta(days=settings.review_meeting_days(case))
 
 
 within_escalation_window = Guard(
     lambda case, ctx: case.notified_on is not None
-    and ctx.occurred_on <= case.notified_on + timedelta(days=settings.escalation_days()),
+    and ctx.occurred_on <= case.notified_on + timedelta(days=settings.escalation_days(case)),
     "The applicant can ask for an escalation only within the set number of days of being told the outcome.")
 
 ASB_CASE_REVIEW = Workflow(
@@ -120,9 +119,9 @@ ASB_CASE_REVIEW = Workflow(
         Step("overturn_decision", ("decision_review",), "threshold_met", COORDINATORS,
              "Overturn: the threshold is met", needs_reason=True, effect=_decide(True, "decision_review")),
         Step("confirm_decision", ("decision_review",), "closed", COORDINATORS,
-             "Confirm the threshold is not met and close", needs_reason=True, effect=_close),
+             "Confirm the threshold is not met and close", needs_reason=True, effect=close),
         Step("close_not_met", ("threshold_not_met",), "closed", COORDINATORS,
-             "Close: no review of the decision was asked for", effect=_close),
+             "Close: no review of the decision was asked for", effect=close),
         Step("list", ("threshold_met",), "listed", COORDINATORS, "List on a review meeting",
              validate=meeting_chosen, effect=list_on_meeting),
         Step("review", ("listed",), "reviewed", COORDINATORS, "Record the review meeting",
@@ -139,18 +138,19 @@ ASB_CASE_REVIEW = Workflow(
         Step("dismiss_escalation", ("escalated",), "monitoring", COORDINATORS, "Escalation dismissed",
              needs_reason=True),
         Step("close", ("monitoring",), "closed", COORDINATORS, "Close the case", guards=(actions_settled,),
-             effect=_close),
+             effect=close),
     ),
     deadlines=(
         DeadlineRule("received", "acknowledge", "Acknowledge the application",
-                     due=lambda case, on: add_working_days(case.referred_on, settings.acknowledge_working_days())),
+                     due=lambda case, on: add_working_days(case.referred_on, settings.acknowledge_working_days(case))),
         *(DeadlineRule(state, "threshold_decision", "Decide on the threshold",
-                       due=lambda case, on: add_working_days(case.referred_on, settings.decision_working_days()))
+                       due=lambda case, on: add_working_days(case.referred_on, settings.decision_working_days(case)))
           for state in BEFORE_DECISION),
         *(DeadlineRule(state, "review_meeting", "Hold the review meeting", due=_review_due)
           for state in AWAITING_REVIEW),
         *(DeadlineRule(state, "outcome", "Send the outcome to the applicant",
-                       due=lambda case, on: add_working_days(case.reviewed_on or on, settings.outcome_working_days()))
+                       due=lambda case, on: add_working_days(case.reviewed_on or on,
+                                                             settings.outcome_working_days(case)))
           for state in AWAITING_OUTCOME),
     ),
 )

@@ -14,14 +14,16 @@ def route_problems(referral) -> dict[str, str]:
     unknown = [r for r in routes if r not in ROUTES]
     if unknown:
         errors["details.routes"] = f"Unknown referral route: {', '.join(unknown)}"
-    if "visible_high_risk" in routes and referral.dash_score < settings.visible_high_risk_score():
-        errors["details.routes"] = (f"Visible high risk needs {settings.visible_high_risk_score()} or more 'yes' "
-                                    f"answers; this checklist has {referral.dash_score}")
+    needed = settings.visible_high_risk_score(referral)
+    if "visible_high_risk" in routes and referral.dash_score < needed:
+        errors["details.routes"] = (f"Visible high risk needs {needed} or more 'yes' answers; this checklist has "
+                                    f"{referral.dash_score}")
     if "professional_judgement" in routes and not (referral.professional_judgement_reasons or "").strip():
         errors["details.professional_judgement_reasons"] = "Give the reasons for your professional judgement"
-    if "potential_escalation" in routes and (referral.incidents_last_12_months or 0) < settings.escalation_incidents():
+    incidents = settings.escalation_incidents(referral)
+    if "potential_escalation" in routes and (referral.incidents_last_12_months or 0) < incidents:
         errors["details.incidents_last_12_months"] = (
-            f"Potential escalation needs {settings.escalation_incidents()} or more incidents in the last 12 months")
+            f"Potential escalation needs {incidents} or more incidents in the last 12 months")
     if "repeat" in routes and not referral.is_repeat:
         errors["details.routes"] = "No MARAC referral for this victim was found in the last 12 months"
     return errors

@@ -10,11 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from app.core.extensions import db
-from app.core.models import AGENCY_KINDS
-from app.measures.compute import Results
-from app.measures.periods import Period
-from app.meetings.models import Meeting
+from panels.kit import AGENCY_KINDS, Meeting, Period, Results, db
 
 HEADER = ("Section", "Question", "Answer", "Note")
 NOT_RECORDED = "Not recorded in this service"

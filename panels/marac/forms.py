@@ -5,13 +5,14 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import IntegerField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
 
-from app.meetings.forms import ActionsForm, ListForm
-from app.web.forms import (
-    FlaskForm,
+from panels.kit import (
+    ActionsForm,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
+    IntakeForm,
     Length,
+    ListForm,
     Optional,
     StringField,
     SubmitField,
@@ -22,24 +23,17 @@ from panels.marac import dash
 from panels.marac.models import ROUTES
 
 
-class ReferralForm(FlaskForm):
-    referred_on = past_date_field("Date of referral", required=True)
-    victim_forename = StringField("First name", widget=GovTextInput(),
-                                  validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
-    victim_surname = StringField("Last name", widget=GovTextInput(),
-                                 validators=[InputRequired("Enter the victim's last name"), Length(max=100)])
-    victim_date_of_birth = past_date_field("Date of birth", required=True)
-    victim_address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), Length(max=500)])
+class ReferralForm(IntakeForm):
+    panel = "marac"
     safe_contact = TextAreaField("Safe contact details", widget=GovTextArea(),
                                  description="How and when the victim can be contacted safely",
                                  validators=[Optional(), Length(max=500)])
-    perpetrator_forename = StringField("First name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
-    perpetrator_surname = StringField("Last name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
-    perpetrator_date_of_birth = past_date_field("Date of birth (if known)", required=False)
     children_in_household = IntegerField("Number of children in the household", widget=GovTextInput(), default=0,
                                          validators=[InputRequired("Enter the number of children (0 if none)"),
                                                      NumberRange(0, 30, "Enter a number from 0 to 30")])
-    neighbourhood = StringField("Neighbourhood", widget=GovTextInput(), validators=[Optional(), Length(max=80)])
+    perpetrator_forename = StringField("First name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    perpetrator_surname = StringField("Last name", widget=GovTextInput(), validators=[Optional(), Length(max=100)])
+    perpetrator_date_of_birth = past_date_field("Date of birth (if known)", required=False)
     routes = SelectMultipleField("Referral routes", widget=GovCheckboxesInput(), choices=dict(ROUTES),
                                  description="Select all that apply. A repeat is detected for you.",
                                  validators=[Optional()])
@@ -53,8 +47,7 @@ class ReferralForm(FlaskForm):
 
     #: Service-layer error keys that do not follow the "a.b" -> "a_b" rule.
     ALIASES = {
-        "subject.forename": "victim_forename", "subject.surname": "victim_surname",
-        "subject.date_of_birth": "victim_date_of_birth", "subject.address": "victim_address",
+        **IntakeForm.ALIASES,
         "details.perpetrator.forename": "perpetrator_forename",
         "details.perpetrator.surname": "perpetrator_surname",
         "details.perpetrator.date_of_birth": "perpetrator_date_of_birth",
@@ -70,17 +63,11 @@ class ReferralForm(FlaskForm):
             ok = False
         return ok
 
-    def payload(self) -> dict:
-        """The referral in the API's shape, so both go through one intake."""
-        subject = {"forename": self.victim_forename.data, "surname": self.victim_surname.data,
-                   "date_of_birth": self.victim_date_of_birth.data.isoformat()}
-        if self.victim_address.data:
-            subject["address"] = self.victim_address.data
+    def details(self) -> dict:
         details = {
             "dash": {k: getattr(self, k).data for k in dash.KEYS},
             "routes": list(self.routes.data or []),
             "children_in_household": self.children_in_household.data,
-            "neighbourhood": self.neighbourhood.data or "",
             "professional_judgement_reasons": self.professional_judgement_reasons.data or "",
             "safe_contact": self.safe_contact.data or "",
         }
@@ -91,8 +78,7 @@ class ReferralForm(FlaskForm):
                                       "surname": self.perpetrator_surname.data}
             if self.perpetrator_date_of_birth.data:
                 details["perpetrator"]["date_of_birth"] = self.perpetrator_date_of_birth.data.isoformat()
-        return {"panel": "marac", "referred_on": self.referred_on.data.isoformat(), "subject": subject,
-                "details": details}
+        return details
 
 
 for _number, (_key, _question) in enumerate(zip(dash.KEYS, dash.QUESTIONS, strict=True), start=1):

@@ -4,12 +4,10 @@ from __future__ import annotations
 from sqlalchemy import and_, case
 from sqlalchemy.orm import aliased
 
-from app.measures.definition import Count, MeasureSet, Median, Rate, Share, Total, case_facts
-from app.measures.sql import days_between
+from panels.kit import CaseTransition, Count, MeasureSet, Median, Rate, Share, Total, case_facts, days_between
 from panels.marac import settings
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC
-from workflows.models import CaseTransition
 
 #: States of a case the panel closed itself (a transfer or a decline also ends a case, but is not a closure).
 CLOSED_BY_PANEL = ("closed", "expired")

@@ -4,10 +4,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.crypto import EncryptedField
-from app.core.models import Case, Subject
+from panels.kit import Case, CaseTransition, EncryptedField, Subject
 from panels.marac import dash
-from workflows.models import CaseTransition
 
 ROUTES = {
     "visible_high_risk": "Visible high risk (DASH score)",

@@ -5,14 +5,9 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from app.cases.services import not_future
-from app.core.extensions import db
-from app.core.models import Case, Subject
-from app.core.subjects import is_person, new_subject
-from app.core.timeutil import add_months
+from panels.kit import Case, Context, Subject, add_months, db, fire, is_person, new_subject, not_future
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
-from workflows import Context, fire
 
 
 def check_details(details: dict, referred_on: date, today: date) -> dict[str, str]:

@@ -3,21 +3,24 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 
-from app.cases.services import refer
-from app.core.access import actor, coordinates, policy
-from app.core.extensions import db
-from app.core.timeutil import today
-from app.measures.charts import display
-from app.measures.compute import answer
-from app.measures.periods import InvalidQuery, quarter
-from app.measures.views import WITHHELD
-from app.web.downloads import csv_download
-from app.web.forms import show_errors
+from panels.kit import (
+    WITHHELD,
+    InvalidQuery,
+    actor,
+    answer,
+    coordinates,
+    csv_download,
+    db,
+    display,
+    intake_page,
+    policy,
+    quarter,
+    today,
+)
 from panels.marac import dash, data_return, settings
 from panels.marac.forms import ReferralForm
-from workflows import Invalid
 
 bp = Blueprint("marac", __name__, url_prefix="/marac")
 
@@ -26,19 +29,10 @@ bp = Blueprint("marac", __name__, url_prefix="/marac")
 @policy("case_work")
 def new_referral():
     """Take a MARAC referral with its DASH risk checklist."""
-    form = ReferralForm()
-    if form.validate_on_submit():
-        try:
-            case = refer(current_app.extensions["panels"], form.payload(), actor())
-            db.session.commit()
-            flash(f"Referral {case.reference} received"
-                  + (f" (a repeat within {settings.repeat_months()} months)." if case.is_repeat else "."))
-            return redirect(url_for("cases.show", case_id=case.id))
-        except Invalid as exc:
-            db.session.rollback()
-            show_errors(form, exc.errors, ReferralForm.ALIASES)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("panels/marac/new.html", form=form, dash=dash), status
+    def received(case) -> str:
+        repeat = f" (a repeat within {settings.repeat_months(case)} months)." if case.is_repeat else "."
+        return f"Referral {case.reference} received{repeat}"
+    return intake_page(ReferralForm(), "panels/marac/new.html", received, dash=dash)
 
 
 def _may_make_return() -> None:

@@ -1,11 +1,18 @@
 """The MARAC workflow, declared as data (reference/domain-workflows.md section 1)."""
 from __future__ import annotations
 
-from app.core.access import COORDINATOR, REFERRER
-from app.core.timeutil import add_months
-from app.meetings.steps import (
+from panels.kit import (
+    COORDINATORS,
+    REFERRERS,
+    SYSTEM,
+    DeadlineRule,
+    Guard,
+    Step,
+    Workflow,
     actions_given,
     actions_settled,
+    add_months,
+    close,
     list_on_meeting,
     meeting_chosen,
     meeting_has_happened,
@@ -14,10 +21,7 @@ from app.meetings.steps import (
 )
 from panels.marac import settings
 from panels.marac.criteria import route_problems
-from workflows import SYSTEM, DeadlineRule, Guard, Step, Workflow
 
-REFERRERS = frozenset({REFERRER, COORDINATOR})
-COORDINATORS = frozenset({COORDINATOR})
 #: Listed on a meeting that has not yet heard the case: agencies research it, and it may be deferred or heard.
 ON_AGENDA = ("listed", "research")
 ACTIVE = ("received", "returned", "accepted", "actions_only", "listed", "research", "heard")
@@ -27,15 +31,11 @@ def _criteria(case, ctx) -> dict[str, str]:
     return route_problems(case)
 
 
-def _close(case, ctx) -> None:
-    case.closed_on = ctx.occurred_on
-
-
 def _transfer(case, ctx) -> None:
     # A case not yet heard leaves the agendas of meetings still to come; nothing else could take it off them.
     if case.state in ON_AGENDA:
         take_off_agendas(case, ctx)
-    _close(case, ctx)
+    close(case, ctx)
 
 
 actions_only_allowed = Guard(
@@ -67,14 +67,14 @@ MARAC = Workflow(
         Step("hear", ON_AGENDA, "heard", COORDINATORS, "Record the hearing and actions",
              guards=(meeting_has_happened,), validate=actions_given(False), effect=record_actions),
         Step("close", ("heard", "actions_only"), "closed", COORDINATORS, "Close the case",
-             guards=(actions_settled,), effect=_close),
+             guards=(actions_settled,), effect=close),
         Step("expire", ("closed",), "expired", frozenset({SYSTEM}), "End the 12-month repeat flag"),
         Step("transfer", ACTIVE, "transferred", COORDINATORS, "Transfer to another area's MARAC",
              needs_reason=True, effect=_transfer),
     ),
     deadlines=(
         DeadlineRule("closed", "repeat_flag", "12-month repeat flag ends",
-                     due=lambda case, on: add_months(case.closed_on or on, settings.repeat_months()),
+                     due=lambda case, on: add_months(case.closed_on or on, settings.repeat_months(case)),
                      on_expiry="expire"),
     ),
 )

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.models import PANEL_ROLES
+from app.core.roles import seat_roles
 from app.core.timeutil import today
 from tests.app.support import (
     UNKNOWN_ID,
@@ -70,7 +70,7 @@ def listed_case(make_user, make_referral):
 
 
 def user_in(make_user, role: str, agency: str):
-    return make_user(role, agency, panels=("marac",) if role in PANEL_ROLES else ())
+    return make_user(role, agency, panels=("marac",) if role in seat_roles() else ())
 
 
 def not_found_bodies(browser, api, user, case_id: int) -> dict[str, object]:

@@ -10,9 +10,9 @@ HEADINGS = ("How accessible this service is", "Feedback and contact information"
             "Preparation of this accessibility statement")
 
 
-def test_the_statement_is_public_and_follows_the_model_structure(app, client):
-    app.config.update(SERVICE_OWNER="Northshire Community Safety Partnership",
-                      ACCESSIBILITY_CONTACT_EMAIL="access@northshire.example")
+def test_the_statement_is_public_and_follows_the_model_structure(app, client, set_setting):
+    set_setting("service.owner", "Northshire Community Safety Partnership")
+    set_setting("service.accessibility_contact", "access@northshire.example")
     response = client.get("/accessibility")
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -292,7 +292,7 @@ def test_a_stale_version_is_409_and_changes_nothing(make_user, make_referral, ap
     for stale in (version - 1, version + 1, 2**31 - 1):
         response = event(api, people["chair"], case.id, "accept", stale)
         assert response.status_code == 409, response.get_json()
-        assert response.get_json()["error"] == "someone_else_changed_this"
+        assert response.get_json()["error"] == "conflict"
     assert case_state(case.id) == (state, version) and transition_count(case.id) == before
 
 

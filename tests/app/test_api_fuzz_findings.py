@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.actions.models import Action
-from app.api.schema import MAX_DEPTH, TOO_DEEP
 from app.core.extensions import db as _db
 from app.core.models import Case, Subject
 from app.core.timeutil import today
+from app.core.validation import MAX_DEPTH, TOO_DEEP
 from tests.app.support import case_state, list_case, meeting_on, transition_count
 from tests.conftest import referral_body
 

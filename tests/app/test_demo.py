@@ -49,7 +49,7 @@ def test_demo_data_is_consistent(demo_loaded):
     db = demo_loaded
     assert db.session.scalar(select(func.count()).select_from(Agency)) == len(demo.AGENCIES)
     users = db.session.scalars(select(User)).all()
-    assert sorted(u.email for u in users) == sorted(demo.demo_email(local) for local, *_ in demo.USERS)
+    assert sorted(u.email for u in users) == sorted(demo.demo_email(local) for local, *_ in demo.all_users())
     assert {u.role for u in users} == {"practitioner", "coordinator", "panel_member", "analyst", "admin"}
 
     for case in db.session.scalars(select(MaracReferral)):
@@ -99,10 +99,10 @@ def test_flask_demo_load_prints_sign_ins_then_is_a_no_op(app, db):
     assert "Loaded the synthetic demo partnership." in result.output
     assert demo.DEMO_PASSWORD in result.output
     lines = result.output.splitlines()
-    for local, agency, role, _ in demo.USERS:
+    for local, agency, role, _ in demo.all_users():
         assert any(demo.demo_email(local) in line and role in line and agency in line for line in lines), local
     loaded = _counts(db)
-    assert loaded["Case"] > 10 and loaded["User"] == len(demo.USERS)
+    assert loaded["Case"] > 10 and loaded["User"] == len(demo.all_users())
 
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0, again.output
@@ -130,8 +130,8 @@ def test_every_demo_user_signs_in_with_the_printed_secret_and_lands_on_their_sta
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     printed = dict(re.findall(r"(\S+@demo\.invalid) .* secret ([A-Z2-7]{32})", result.output))
-    assert sorted(printed) == sorted(demo.demo_email(local) for local, *_ in demo.USERS)
-    for local, _, role, _ in demo.USERS:
+    assert sorted(printed) == sorted(demo.demo_email(local) for local, *_ in demo.all_users())
+    for local, _, role, _ in demo.all_users():
         email = demo.demo_email(local)
         browser = app.test_client()
         refused = browser.post("/sign-in", data={"email": email, "password": "not-the-demo-password",
@@ -152,7 +152,7 @@ def test_demo_codes_prints_a_working_code_for_every_demo_account(app, db):
     result = app.test_cli_runner().invoke(args=["demo", "codes"])
     assert result.exit_code == 0, result.output
     codes = dict(re.findall(r"(\S+@demo\.invalid)\s+(\d{6})", result.output))
-    assert len(codes) == len(demo.USERS)
+    assert len(codes) == len(demo.all_users())
     user = db.session.scalar(select(User).where(User.email == demo.demo_email("coordinator")))
     assert second_factor.verify_code(user, codes[user.email])
 
@@ -160,7 +160,7 @@ def test_demo_codes_prints_a_working_code_for_every_demo_account(app, db):
 def test_demo_disable_leaves_no_demo_account_anyone_can_sign_in_to(app, db):
     demo.load()
     result = app.test_cli_runner().invoke(args=["demo", "disable"])
-    assert result.exit_code == 0 and f"Disabled {len(demo.USERS)} demo accounts" in result.output
+    assert result.exit_code == 0 and f"Disabled {len(demo.all_users())} demo accounts" in result.output
     db.session.expire_all()
     assert all(not u.is_enabled and u.password_hash is None and not u.has_second_factor
                for u in db.session.scalars(select(User)))

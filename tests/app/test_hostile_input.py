@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from wtforms.validators import Length
 
 from app.actions.models import Action
-from app.api.schema import SUBJECT
 from app.cases.forms import ResearchForm, StepForm
 from app.cases.models import AgencyResearch
+from app.cases.schema import SUBJECT
 from app.core.crypto import normalise
 from app.core.extensions import db as _db
 from app.core.models import Case, Subject

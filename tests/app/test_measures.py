@@ -105,10 +105,11 @@ def test_marac_measures_match_the_hand_count(app, monkeypatch, api, people, quar
     assert not any(m["suppressed"] for m in response.get_json()["measures"])
 
 
-def test_cases_per_ten_thousand_women_once_the_population_is_set(app, monkeypatch, api, people, quarter_of_referrals):
+def test_cases_per_ten_thousand_women_once_the_population_is_set(app, monkeypatch, api, people, quarter_of_referrals,
+                                                                 set_setting):
     monkeypatch.setitem(app.config, "MEASURES_THRESHOLD", 1)
     assert "cases_per_10000_women" not in _values(api.get(people["analyst"], QUERY).get_json())
-    monkeypatch.setitem(app.config, "MARAC_ADULT_FEMALE_POPULATION", 50_000)
+    set_setting("marac.adult_female_population", 50_000)
     # 12 referrals in 91 days per 10,000 of 50,000 women, scaled to a year: 12 / 5 * 365 / 91 = 9.6
     assert _values(api.get(people["analyst"], QUERY).get_json())["cases_per_10000_women"] == 9.6
 

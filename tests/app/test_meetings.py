@@ -76,7 +76,7 @@ def test_cases_ready_by_the_cutoff_are_proposed_repeats_and_highest_risk_first(a
     make_referral(area["police"], forename="Mererid", yes=20)  # received, not accepted: not ready
     expected = [cases[k].reference for k in ("repeat, score 3", "score 21", "score 14, oldest", "score 14")]
 
-    waiting = agenda.proposals(meeting, "accepted", app.extensions["panels"]["marac"].agenda_order(), TODAY)
+    waiting = agenda.proposals(meeting, app.extensions["panels"]["marac"].meetings, TODAY)
     assert [c.reference for c in waiting.by_cutoff] == expected and waiting.after_cutoff == []
 
     chair = sign_in(app, area["chair"])

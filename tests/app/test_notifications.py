@@ -18,8 +18,9 @@ from sqlalchemy import func, select, update
 from app.actions.models import Action
 from app.cases.services import refer
 from app.core.extensions import db as _db
-from app.core.models import Case
+from app.core.models import Case, case_reference
 from app.core.timeutil import add_working_days, today, utcnow
+from app.meetings.agenda import seat_holders
 from app.notifications import (
     ACTION_ASSIGNED,
     ACTION_DUE_SOON,
@@ -30,11 +31,10 @@ from app.notifications import (
     is_local_path,
     notify,
     representatives,
-    seat_holders,
 )
 from app.notifications.mail import PROCESS_STOPPED, deliver_pending
 from app.notifications.models import Notification, OutboxMail
-from app.notifications.reminders import reference, send_reminders
+from app.notifications.reminders import send_reminders
 from tests.app.support import UNKNOWN_ID, audit_rows, list_case, meeting_on, post_form, sign_in, step
 from tests.conftest import csrf_token
 from tests.mailbox import free_port, smtp_server
@@ -412,7 +412,7 @@ def test_reminders_skip_closed_deadlines_and_finished_actions(app, people, due_t
 
 def test_the_reminder_reference_is_the_case_reference(app, people, make_referral):
     case = make_referral(people.police)
-    assert reference(case.panel, case.id) == case.reference
+    assert case_reference(case.panel, case.id) == case.reference
 
 
 def test_the_notifications_package_knows_no_panel_by_name(app):

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.admin import demo
-from app.core.access import visible_cases, visible_meetings
+from app.core.access import visible_cases
 from app.core.models import User
+from app.meetings.access import visible_meetings
 from app.meetings.models import MeetingSeries
 from tests.browser.conftest import served_world
 from tests.browser.person import Person

@@ -213,13 +213,13 @@ def test_an_escalation_is_allowed_only_within_its_window(app, api, people, monke
     assert case.state == "monitoring" and case.escalated_on == day + timedelta(days=33)
 
 
-def test_deadlines_count_working_days_and_bank_holidays(app, api, people, monkeypatch):
+def test_deadlines_count_working_days_and_bank_holidays(app, api, people, set_setting):
     """Received on Thursday 17 April 2025: Good Friday and Easter Monday are not working days."""
     case = _new(api, people, applied=date(2025, 4, 17), complaints=[(date(2025, 4, 1), date(2025, 4, 2), "Police")])
     due = dict(_db.session.execute(select(Deadline.kind, Deadline.due_on).where(Deadline.case_id == case.id)).all())
     assert due == {"acknowledge": date(2025, 4, 28), "threshold_decision": date(2025, 5, 6)}
     assert due["acknowledge"] == add_working_days(date(2025, 4, 17), 5)
-    monkeypatch.setitem(app.config, "ASB_ACKNOWLEDGE_WORKING_DAYS", 2)
+    set_setting("asb_case_review.acknowledge_working_days", 2)
     other = _new(api, people, applied=date(2025, 4, 17), forename="Ola",
                  complaints=[(date(2025, 4, 1), date(2025, 4, 2), "Police")])
     assert _db.session.scalar(select(Deadline.due_on).where(Deadline.case_id == other.id,

@@ -1,9 +1,11 @@
-"""MARAC test helpers: the people and meetings of one area, and a walker that takes a case to any state.
+"""MARAC test helpers: the people and meetings of one area; a case in any state comes from the panel-neutral kit
+(make_case, tests/kit.py), made by this area's practitioner and coordinator.
 
-Everything goes through the real services (app.casework.refer / take_step) and commits as a view would.
+Everything goes through the real services (app.cases.services refer / take_step) and commits as a view would.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -21,26 +23,6 @@ from app.meetings.models import AgendaItem, Meeting
 from workflows import SYSTEM, Context, fire
 from workflows.models import CaseTransition, Deadline
 
-TRIAGE_SETTING = "MARAC_TRIAGE_MODEL"
-
-#: How the walker reaches each state from "received" (each entry: trigger, reason).
-PATHS: dict[str, list[tuple[str, str | None]]] = {
-    "received": [],
-    "returned": [("send_back", "The DASH checklist is missing the perpetrator's details")],
-    "declined": [("decline", "Below threshold: signposted to the IDVA service")],
-    "accepted": [("accept", None)],
-    "actions_only": [("accept", None), ("triage_actions_only", None)],
-    "listed": [("accept", None), ("list", None)],
-    "research": [("accept", None), ("list", None), ("circulate", None)],
-    "heard": [("accept", None), ("list", None), ("circulate", None), ("hear", None)],
-    "closed": [("accept", None), ("list", None), ("circulate", None), ("hear", None), ("close", None)],
-    "expired": [("accept", None), ("list", None), ("circulate", None), ("hear", None), ("close", None),
-                ("expire", None)],
-    "transferred": [("transfer", "The victim has moved to another area")],
-}
-
-
-
 
 def an_action(due_on: date | str, *, agency: str = "POLICE", text: str = "Fit a panic alarm at the victim's home"):
     return {"owner_agency": agency, "text": text, "due_on": due_on if isinstance(due_on, str) else due_on.isoformat()}
@@ -53,6 +35,8 @@ class Area:
     db: object
     app: object
     make_referral: object
+    make_case: object
+    set_setting: object
     coordinator: User
     practitioner: User
     member: User
@@ -96,19 +80,13 @@ class Area:
         return record
 
     def walk(self, state: str, **referral) -> Case:
-        """Refer a case and take it to ``state``; actions recorded on the way are settled so it can close."""
-        case = self.refer(**referral)
-        for trigger, reason in PATHS[state]:
-            if trigger == "expire":
-                self.expire(case)
-                continue
-            if trigger == "triage_actions_only":
-                with self.triage_allowed():
-                    self.step(case, trigger)
-                self.settle_actions(case)
-                continue
-            self.step(case, trigger, reason=reason)
-        assert case.state == state
+        """Refer a case and take it to ``state`` (the kit's shortest run of steps); an action recorded on the way is
+        settled so the case can close."""
+        referral.setdefault("referred_on", today() - timedelta(days=14))
+        case = self.make_case("marac", state, referrer=self.practitioner, coordinator=self.coordinator, **referral)
+        if state == "actions_only":
+            self.settle_actions(case)
+            self.set_setting("marac.triage_model", "full_marac")
         return case
 
     def settle_actions(self, case: Case, status: str = "complete") -> None:
@@ -117,26 +95,16 @@ class Area:
             agreed_actions.update_action(action, status, today(), outcome=outcome)
         self.db.session.commit()
 
+    @contextmanager
     def triage_allowed(self):
-        return _ConfigValue(self.app, TRIAGE_SETTING, "actions_only_allowed")
-
-
-class _ConfigValue:
-    """Set one config value for a block and put the old one back (the app is shared between tests)."""
-
-    def __init__(self, app, key: str, value):
-        self.app, self.key, self.value = app, key, value
-
-    def __enter__(self):
-        self.old = self.app.config[self.key]
-        self.app.config[self.key] = self.value
-
-    def __exit__(self, *exc):
-        self.app.config[self.key] = self.old
+        """This area allows triage as actions only while the block runs (changed as an administrator does)."""
+        self.set_setting("marac.triage_model", "actions_only_allowed")
+        yield
+        self.set_setting("marac.triage_model", "full_marac")
 
 
 @pytest.fixture
-def area(app, db, make_user, make_referral) -> Area:
+def area(app, db, make_user, make_referral, make_case, set_setting) -> Area:
     coordinator = make_user("coordinator", agency="IDVA", panels=("marac",))
     practitioner = make_user("practitioner", agency="POLICE")
     member = make_user("panel_member", agency="HEALTH", panels=("marac",))  # before the meeting: it is invited
@@ -144,7 +112,8 @@ def area(app, db, make_user, make_referral) -> Area:
     meeting = agenda.create_meeting("marac", starts, starts - timedelta(days=7), 120, "Civic Centre, Room 2",
                                     coordinator)
     db.session.commit()
-    return Area(db, app, make_referral, coordinator, practitioner, member, meeting)
+    make_case.lists_on(meeting)
+    return Area(db, app, make_referral, make_case, set_setting, coordinator, practitioner, member, meeting)
 
 
 def _count(db, model, *where) -> int:

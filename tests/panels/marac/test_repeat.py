@@ -98,8 +98,8 @@ def test_a_repeat_may_be_identified_by_any_agency(app, db, make_user):
     (24, "2025-09-10", True),   # 18 months: not a repeat under the default
     (24, "2026-03-11", False),
 ])
-def test_the_repeat_window_is_a_local_setting(app, db, referrer, monkeypatch, months, second, is_repeat):
-    monkeypatch.setitem(app.config, "MARAC_REPEAT_MONTHS", months)
+def test_the_repeat_window_is_a_local_setting(app, db, referrer, set_setting, months, second, is_repeat):
+    set_setting("marac.repeat_months", months)
     first = _refer(app, db, referrer, "2024-03-10")
     later = _refer(app, db, referrer, second)
     assert (later.is_repeat, later.repeat_of_id) == (is_repeat, first.id if is_repeat else None)

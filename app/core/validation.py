@@ -1,77 +1,25 @@
-"""Request schemas of the JSON API (JSON Schema 2020-12): they validate requests and build the OpenAPI document."""
+"""Validating JSON bodies (JSON Schema 2020-12) into field-level messages people can act on.
+
+The schemas live beside the services that validate with them (cases, actions, each panel's details); the API
+assembles its OpenAPI document from the same schemas.
+"""
 from __future__ import annotations
 
 import re
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from app.core.models import MAX_INT
-
-#: The largest request body the API reads: a request declaring a larger one is refused with 413 unread.
-MAX_BODY = 256 * 1024
-
-SUBJECT = {
-    "type": "object", "additionalProperties": False, "required": ["forename", "surname", "date_of_birth"],
-    "properties": {
-        "forename": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
-        "surname": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
-        "date_of_birth": {"type": "string", "format": "date"},
-        "address": {"type": "string", "maxLength": 500},
-    },
-}
-
-
 #: Schemas and validators built once per source object (the panels are fixed when the app starts).
 _built: dict[int, tuple[object, object]] = {}
 
 
-def _once(source, build):
+def built_once(source, build):
     """Return build(source), made once for this very object (ids are checked against the object itself)."""
     cached = _built.get(id(source))
     if cached is None or cached[0] is not source:
         cached = _built[id(source)] = (source, build(source))
     return cached[1]
 
-
-def referral_schema(panels: dict) -> dict:
-    """The referral body: shared fields, with "details" checked by the chosen panel's schema."""
-    return _once(panels, _referral_schema)
-
-
-def _referral_schema(panels: dict) -> dict:
-    return {
-        "type": "object", "additionalProperties": False, "required": ["panel", "referred_on", "subject", "details"],
-        "properties": {
-            "panel": {"enum": sorted(panels)},
-            "referred_on": {"type": "string", "format": "date"},
-            "subject": SUBJECT,
-            "details": {"type": "object"},
-        },
-        "allOf": [{"if": {"properties": {"panel": {"const": key}}},
-                   "then": {"properties": {"details": panel.details_schema}}} for key, panel in panels.items()],
-    }
-
-
-EVENT = {
-    "type": "object", "additionalProperties": False, "required": ["event", "version"],
-    "properties": {
-        "event": {"type": "string", "minLength": 1, "maxLength": 40},
-        "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
-        "occurred_on": {"type": "string", "format": "date"},
-        "reason": {"type": "string", "maxLength": 5000},
-        "data": {"type": "object", "description": "What the event needs, e.g. meeting_id for list, "
-                                                  "actions for hear."},
-    },
-}
-
-ACTION_UPDATE = {
-    "type": "object", "additionalProperties": False, "required": ["status", "version"],
-    "properties": {"status": {"enum": ["open", "complete", "not_done"]},
-                   "outcome": {"type": "string", "maxLength": 5000,
-                               "description": "Complete: the evidence it was done; not done: why not. Required for "
-                                              "both."},
-                   "version": {"type": "integer", "minimum": 1, "maximum": MAX_INT}},
-}
 
 _FRIENDLY = {
     "required": lambda e: "is required",
@@ -150,7 +98,7 @@ def field_errors(schema: dict, body) -> dict[str, str]:
     too_deep = _nesting_error(body)
     if too_deep:
         return too_deep
-    validator = _once(schema, lambda s: Draft202012Validator(s, format_checker=FormatChecker()))
+    validator = built_once(schema, lambda s: Draft202012Validator(s, format_checker=FormatChecker()))
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         if error.validator in ("if", "allOf"):

@@ -1,0 +1,48 @@
+"""Who sees a meeting and, through it, the cases on its agenda: the relation meetings add to the access policy."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from app.actions.models import Action
+from app.core.access import PANEL_MEMBER, Relation
+from app.core.models import Case
+from app.meetings.models import AgendaItem, Meeting, MeetingMember, meeting_agencies
+
+
+def member_case_ids(user, panels):
+    """Cases on the agendas of meetings the user sits on that their agency needs to know about.
+
+    A member agency of the meeting (every agency, for a meeting with none set) knows every case on its agenda; an
+    agency invited as a guest knows only the cases it referred or owns an action on. The rest show as restricted.
+    """
+    agencies_of_meeting = select(meeting_agencies.c.agency_id).where(meeting_agencies.c.meeting_id == Meeting.id)
+    needs_to_know = or_(
+        ~agencies_of_meeting.exists(),
+        agencies_of_meeting.where(meeting_agencies.c.agency_id == user.agency_id).exists(),
+        select(Case.id).where(Case.id == AgendaItem.case_id, Case.source_agency_id == user.agency_id).exists(),
+        select(Action.id).where(Action.case_id == AgendaItem.case_id, Action.owner_agency_id == user.agency_id)
+        .exists(),
+    )
+    return (select(AgendaItem.case_id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .join(MeetingMember, MeetingMember.meeting_id == Meeting.id)
+            .where(MeetingMember.user_id == user.id, Meeting.panel.in_(panels), needs_to_know))
+
+
+def _seated_at_its_meeting(user):
+    membered = user.panels_as("panel_member")
+    return Case.id.in_(member_case_ids(user, membered)) if membered else None
+
+
+SEATED_AT_ITS_MEETING = Relation(
+    "meeting_seat", "sits on a meeting where the case is listed, and their agency needs to know it", PANEL_MEMBER,
+    _seated_at_its_meeting)
+
+
+def visible_meetings(user):
+    """A select() of the meetings the user may see: all of the panels they coordinate, and those they sit on."""
+    conditions = [Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id))]
+    coordinated = user.panels_as("coordinator")
+    if coordinated:
+        conditions.append(Meeting.panel.in_(coordinated))
+    return select(Meeting).where(or_(*conditions))
