@@ -5,8 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.core import database  # noqa: F401  (SQLite's connection settings and median)
-from app.core import settings
+from app.core import database, settings
 from app.core.config import load_config
 from app.core.extensions import csrf, db, migrate
 from app.core.guard import check, require_keys
@@ -20,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(ROOT / "templates"), static_folder=None)
     load_config(app, config)
     require_keys(app)
-    db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
 

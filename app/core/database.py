@@ -1,10 +1,12 @@
-"""The database connection's own settings: SQLite made durable and strict, with a median aggregate."""
+"""The database: bound to the app, and each connection's own settings (SQLite durable and strict, with a median)."""
 from __future__ import annotations
 
 import statistics
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from app.core.extensions import db
 
 
 class SqliteMedian:
@@ -21,7 +23,13 @@ class SqliteMedian:
         return statistics.median(self.values) if self.values else None
 
 
-@event.listens_for(Engine, "connect")
+def init_app(app) -> None:
+    """Bind the database to the app, with SQLite's connection settings (every engine gets them once)."""
+    db.init_app(app)
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Make SQLite durable and strict (WAL, full sync, foreign keys, a busy timeout), and give it a median."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):

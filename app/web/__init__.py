@@ -8,11 +8,11 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
+from app.core import settings as settings_registry
 from app.core.access import policy
 from app.core.models import MAX_INT
 from app.core.roles import role
 from app.core.timeutil import local_now, long_date
-from app.core import settings as settings_registry
 from app.web import accessibility, errors, settings
 from app.web.forms import error_links, form_error_links
 
