@@ -257,11 +257,13 @@ def value(key: str, *, case=None, on: date | None = None):
     return row.parsed if row is not None else configured_default(key)
 
 
-def shown(key: str):
-    """A setting's value for a page every request shows (the service's name): the value the configuration gave when
-    the database cannot be read, so an error page still renders while the database is down."""
+def shown_on_error_page(key: str):
+    """A setting's value for an error page: the value the configuration gave when the database cannot be read, so
+    the page still renders while the database is down. Only for a request already answered with an error (whose
+    work has been rolled back): anywhere else a failed read must fail the request."""
     try:
-        return value(key)
+        with db.session.no_autoflush:
+            return value(key)
     except SQLAlchemyError:
         db.session.rollback()
         return configured_default(key)

@@ -69,4 +69,11 @@ def init_app(app) -> None:
     app.add_template_filter(local_now, "uk_time")  # a *_at (UTC) column as UK wall-clock time
     app.add_template_global(error_links)
     app.add_template_global(form_error_links)
-    app.add_template_global(lambda: settings_registry.shown("service.name"), "service_name")
+    app.add_template_global(service_name)
+
+
+def service_name() -> str:
+    """The service's name, a setting every page shows (an error page's read survives the database being down)."""
+    if g.get("answering_error"):
+        return settings_registry.shown_on_error_page("service.name")
+    return settings.name()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, make_response, render_template, request
+from flask import g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -29,6 +29,7 @@ CODES = {409: "conflict"}
 
 
 def respond(status: int, message: str, *, title: str | None = None, **extra):
+    g.answering_error = True  # the request's work is rolled back: the page must render even with no database
     if wants_json():
         code = CODES.get(status) or TITLES.get(status, "error").lower().replace(" ", "_")
         return jsonify({"error": code, "message": message, **extra}), status

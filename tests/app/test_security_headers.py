@@ -86,7 +86,8 @@ def test_every_get_route_answers_with_the_security_headers_and_no_store(app, mak
     step(case, chair, "hear", data={"actions": [{"owner_agency": "POLICE", "text": "Visit",
                                                  "due_on": today().isoformat()}]})
     ids = {"case_id": case.id, "action_id": 1, "letter_id": 1, "meeting_id": 1, "item_id": 1, "series_id": 1,
-           "user_id": admin.id, "trigger": "close", "filename": "app.css", "change": "disable", "notification_id": 1}
+           "user_id": admin.id, "trigger": "close", "filename": "app.css", "change": "disable", "notification_id": 1,
+           "key": "marac.repeat_months"}
     browsers = {"signed out": app.test_client(), "coordinator": sign_in(app, chair), "admin": sign_in(app, admin)}
     checked = 0
     for who, browser in browsers.items():
