@@ -43,7 +43,7 @@ class ChangeForm(FlaskForm):
 
 
 def _value_field(setting: settings.Setting):
-    label, hint = "New value", " ".join(filter(None, [setting.unit and f"In {setting.unit}.", _limits(setting)]))
+    label, hint = "New value", _limits(setting)
     if setting.kind in ("bool", "choice"):
         choices = {"yes": "Yes", "no": "No"} if setting.kind == "bool" else setting.choices
         return RadioField(label, widget=GovRadioInput(), choices=list(choices.items()),
@@ -57,7 +57,8 @@ def _limits(setting: settings.Setting) -> str:
     if setting.kind not in ("int", "optional_int"):
         return ""
     low, high = setting.minimum, setting.maximum
-    text = f"From {low} to {high}." if high is not None else f"{low} or more." if low is not None else ""
+    counted = f"A whole number of {setting.unit}" if setting.unit else "A whole number"
+    text = f"{counted}, from {low} to {high}." if high is not None else f"{counted}, {low} or more."
     return text + (" Leave it blank to unset it." if setting.kind == "optional_int" else "")
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core.access import visible_cases
+from app.core.access import matching_panels, visible_cases
 from app.core.crypto import normalise
 from app.core.extensions import db
 from app.core.models import MAX_INT, NEWEST_FIRST, Case, Subject
@@ -117,8 +117,10 @@ def by_reference(user, panel: str | None, case_id: int) -> list[Case]:
 
 
 def by_person(user, forename: str, surname: str, date_of_birth: date) -> list[Case]:
-    """The cases about this person that the user may open: found by the blind index, confirmed by decryption."""
+    """The cases about this person that the user may open: found by the blind index, confirmed by decryption, in the
+    panels that take part in cross-panel matching (a compartment's cases are never found by a person's details)."""
     dob = date_of_birth.isoformat()
     same_index = select(Subject.id).where(Subject.match_index == person_index(forename, surname, dob))
-    candidates = db.session.scalars(_found(user).where(Case.subject_id.in_(same_index)))
+    candidates = db.session.scalars(_found(user).where(Case.subject_id.in_(same_index),
+                                                       Case.panel.in_(matching_panels())))
     return [case for case in candidates if is_person(case.subject, forename, surname, dob)]

@@ -15,6 +15,7 @@ from app.core.audit import DETAIL_MAX, record_ids
 from app.core.extensions import db as _db
 from app.core.timeutil import today
 from app.web.downloads import csv_download, neutralise
+from tests.app.core.test_audit import audit_sink_down, refused_for_the_sink
 from tests.app.support import (
     age_session,
     audit_rows,
@@ -26,7 +27,6 @@ from tests.app.support import (
     step,
     unseat,
 )
-from tests.app.test_audit import audit_sink_down, refused_for_the_sink
 from tests.conftest import PASSWORD, next_code
 
 TODAY = today()

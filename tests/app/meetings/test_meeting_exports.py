@@ -21,6 +21,7 @@ from app.core.timeutil import today, utcnow
 from app.meetings.models import AgendaItem, Meeting
 from app.meetings.papers_document import Document, Section, Table
 from app.meetings.pdf import REPLACEMENT, printable, render, supported
+from tests.app.core.test_audit import audit_sink_down, refused_for_the_sink
 from tests.app.support import (
     age_session,
     audit_rows,
@@ -32,7 +33,6 @@ from tests.app.support import (
     step,
     unseat,
 )
-from tests.app.test_audit import audit_sink_down, refused_for_the_sink
 from tests.conftest import PASSWORD, next_code
 
 TODAY = today()

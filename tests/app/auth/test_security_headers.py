@@ -14,7 +14,7 @@ from app.core.timeutil import today
 from tests.app.support import list_case, meeting_on, sign_in, step
 from tests.conftest import test_config as config_for
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 
 
 def test_every_route_declares_an_access_policy(app):

@@ -41,7 +41,7 @@ from tests.app.support import (
     step,
     submit,
 )
-from tests.app.test_pages import case_id_from, referral_form
+from tests.app.web.test_pages import case_id_from, referral_form
 from tests.conftest import referral_body
 from workflows.models import CaseTransition
 

@@ -222,3 +222,20 @@ def test_bad_search_input_is_a_field_error_422_and_nothing_is_searched(app, make
     assert audit_rows()[-1].action == "case.list"  # loading the form; the search itself searched and wrote nothing
     assert audit_rows(action="case.search") == []
     assert _db.session.scalar(select(func.count(Case.id))) == 1
+
+
+def test_a_panel_outside_cross_panel_matching_is_never_found_by_a_persons_details(app, make_user, health_case):
+    """A panel's access model decides whether search by person reaches it (a compartment's never does)."""
+    from dataclasses import replace
+
+    from app.core import access
+    coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
+    browser = sign_in(app, coordinator)
+    assert found(search_cases(browser, **person())) == [health_case.reference]
+    model = access.access_model("marac")
+    access.register_panel("marac", replace(model, matching=False))
+    try:
+        assert found_or_none(search_cases(browser, **person())) == []
+        assert found(search_cases(browser, reference=health_case.reference)) == [health_case.reference]
+    finally:
+        access.register_panel("marac", model)

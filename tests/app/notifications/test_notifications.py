@@ -42,7 +42,7 @@ from workflows.models import Deadline
 
 TODAY = today()
 NOW = datetime.combine(TODAY, time(11))  # naive UTC: the same day in the UK, summer or winter
-NOTIFICATIONS_PACKAGE = Path(__file__).resolve().parents[2] / "app" / "notifications"
+NOTIFICATIONS_PACKAGE = Path(__file__).resolve().parents[3] / "app" / "notifications"
 
 
 @pytest.fixture
