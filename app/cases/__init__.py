@@ -3,5 +3,8 @@
 
 def init_app(app) -> None:
     from app.cases import views
+    from app.cases.settings import SETTINGS
+    from app.core import settings
 
     app.register_blueprint(views.bp)
+    settings.register(SETTINGS)

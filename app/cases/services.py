@@ -1,11 +1,12 @@
 """Case services shared by the pages and the API: a referral, taking a workflow step, research, describing a case."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from app.cases import sections
 from app.cases.models import AgencyResearch
 from app.cases.schema import referral_schema
+from app.cases.settings import backdating_days
 from app.core import audit, settings
 from app.core.access import COORDINATOR, PANEL_MEMBER, case_roles
 from app.core.extensions import db
@@ -52,6 +53,9 @@ def context_for(user, case, *, occurred_on: date | None = None, reason: str | No
         raise Invalid({"occurred_on": "The date it happened cannot be before the referral date"})
     if on != local_today and COORDINATOR not in roles:
         raise Invalid({"occurred_on": "Only the panel's coordinator can record a step on an earlier date"})
+    limit = backdating_days()
+    if limit is not None and on < local_today - timedelta(days=limit):
+        raise Invalid({"occurred_on": f"A step can be dated at most {limit} days back (this area's setting)"})
     return Context(actor=user, roles=roles, now=now, occurred_on=on, reason=reason, data=data or {})
 
 

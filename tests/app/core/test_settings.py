@@ -143,3 +143,16 @@ def test_the_service_name_is_a_setting_every_page_shows(app, client, set_setting
     set_setting("service.name", "Northshire Panels")
     page = client.get("/accessibility").get_data(as_text=True)
     assert "Accessibility statement for Northshire Panels" in page and "– Northshire Panels</title>" in page
+
+
+def test_the_backdating_limit_is_a_setting_with_no_limit_until_set(app, make_case, set_setting):
+    from workflows import Invalid
+    case = make_case("marac", "received", referred_on=today() - timedelta(days=40))
+    coordinator = make_case.person("coordinator", "marac")
+    set_setting("cases.backdating_days", 7)
+    with pytest.raises(Invalid) as refused:
+        step(case, coordinator, "accept", occurred_on=today() - timedelta(days=8))
+    assert refused.value.errors == {"occurred_on": "A step can be dated at most 7 days back (this area's setting)"}
+    _db.session.rollback()
+    step(case, coordinator, "accept", occurred_on=today() - timedelta(days=7))
+    assert case.state == "accepted"

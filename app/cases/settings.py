@@ -1,0 +1,13 @@
+"""Local rules of every panel's cases (app.core.settings)."""
+from __future__ import annotations
+
+from app.core.settings import Setting, SettingGroup
+
+SETTINGS = SettingGroup("cases", "Cases", (
+    Setting("backdating_days", "How far back a step may be dated", None,
+            "A coordinator may record a step on the day it happened, when it is typed in later (a paper referral, "
+            "a decision taken by telephone). This limits how many days back that may be; leave it unset for no "
+            "limit other than the referral date.", kind="optional_int", minimum=0, maximum=3650, unit="days",
+            config="BACKDATING_DAYS"),
+))
+backdating_days = SETTINGS.reader("backdating_days")
