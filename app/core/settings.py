@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
@@ -215,15 +215,25 @@ def configured_default(key: str):
     return current_app.extensions["setting_defaults"][key]
 
 
-def _rows() -> dict[str, list[SettingVersion]]:
+class InForce(NamedTuple):
+    """One version of a setting, as reading it needs: its row id, the day it takes effect, its value."""
+
+    id: int
+    effective_from: date
+    parsed: Any
+
+
+def _rows() -> dict[str, list[InForce]]:
     """Every setting's versions, read once per transaction (a handful of rows), by key in the order they apply."""
     session = db.session()
     cached = session.info.get("settings")
     if cached is not None and cached[0] is session.get_transaction():
         return cached[1]
-    rows: dict[str, list[SettingVersion]] = {}
-    for row in session.scalars(select(SettingVersion).order_by(SettingVersion.effective_from, SettingVersion.id)):
-        rows.setdefault(row.key, []).append(row)
+    rows: dict[str, list[InForce]] = {}
+    for row_id, key, effective_from, text in session.execute(
+            select(SettingVersion.id, SettingVersion.key, SettingVersion.effective_from, SettingVersion.value)
+            .order_by(SettingVersion.effective_from, SettingVersion.id)):
+        rows.setdefault(key, []).append(InForce(row_id, effective_from, json.loads(text)))
     session.info["settings"] = (session.get_transaction(), rows)
     return rows
 
@@ -237,7 +247,7 @@ def rules_version() -> int:
     return max((row.id for rows in _rows().values() for row in rows), default=0)
 
 
-def in_force(key: str, on: date, *, up_to: int | None = None) -> SettingVersion | None:
+def in_force(key: str, on: date, *, up_to: int | None = None) -> InForce | None:
     """The version of the setting in force on the day (counting only versions up to ``up_to``, when given)."""
     chosen = None
     for row in _rows().get(key, []):
@@ -279,7 +289,7 @@ def current_version(key: str) -> int:
     return db.session.scalar(select(func.max(SettingVersion.version)).where(SettingVersion.key == key)) or 0
 
 
-def pending(key: str, on: date | None = None) -> list[SettingVersion]:
+def pending(key: str, on: date | None = None) -> list[InForce]:
     """Changes made but not yet in force."""
     day = on or today()
     return [row for row in _rows().get(key, []) if row.effective_from > day]

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from panels.asb_case_review.models import AsbApplication, AsbComplaint
-from panels.kit import Context, fire, new_subject
+from panels.asb_case_review.schema import DETAILS
+from panels.kit import Context, Intake, fire, new_subject
 
 
 def check_details(details: dict, referred_on: date, today: date) -> dict[str, str]:
@@ -72,3 +73,6 @@ def describe(application: AsbApplication) -> dict:
         "letters": [{"id": letter.id, "kind": letter.kind, "written_on": letter.written_on.isoformat()}
                     for letter in application.letters],
     }
+
+
+INTAKE = Intake(details_schema=DETAILS, check=check_details, make=intake, describe=describe)

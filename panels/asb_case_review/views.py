@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from panels.asb_case_review.forms import ApplicationForm
+from panels.asb_case_review.forms import STEP_FORMS, ApplicationForm
 from panels.asb_case_review.models import AsbLetter
-from panels.kit import actor, db, intake_page, load_case, policy
+from panels.kit import Pages, actor, db, intake_page, load_case, policy
 
 bp = Blueprint("asb_case_review", __name__, url_prefix="/asb-case-review")
 
@@ -30,3 +30,7 @@ def letter(case_id: int, letter_id: int):
     response = render_template("panels/asb_case_review/letter.html", case=case, letter=kept)
     db.session.commit()
     return response
+
+
+PAGES = Pages(blueprint=bp, new_referral=("New ASB case review application", "asb_case_review.new_application"),
+              case_template="panels/asb_case_review/_case.html", step_forms=STEP_FORMS)

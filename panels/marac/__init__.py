@@ -1,6 +1,6 @@
 """MARAC: Multi-Agency Risk Assessment Conference for domestic abuse victims at high risk."""
-from panels.kit import MULTI_AGENCY, Case, Intake, Meetings, Pages, Panel, Retention
-from panels.marac import demo, forms, schema, services, settings, views
+from panels.kit import MULTI_AGENCY, Case, Meetings, Panel, Retention
+from panels.marac import demo, services, settings, views
 from panels.marac.measures import MEASURES
 from panels.marac.models import MaracReferral
 from panels.marac.workflow import MARAC, ON_AGENDA
@@ -11,10 +11,8 @@ PANEL = Panel(
     reference_prefix="MARAC",
     workflow=MARAC,
     case_model=MaracReferral,
-    intake=Intake(details_schema=schema.DETAILS, check=services.check_details, make=services.intake,
-                  describe=services.describe),
-    pages=Pages(blueprint=views.bp, new_referral=("New MARAC referral", "marac.new_referral"),
-                case_template="panels/marac/_case.html", step_forms=forms.STEP_FORMS),
+    intake=services.INTAKE,
+    pages=views.PAGES,
     access=MULTI_AGENCY,
     settings=settings.SETTINGS,
     retention=Retention(6, "Six years after the case closes, as the partnership's information-sharing agreement "

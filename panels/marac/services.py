@@ -5,9 +5,10 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from panels.kit import Case, Context, Subject, add_months, db, fire, is_person, new_subject, not_future
+from panels.kit import Case, Context, Intake, Subject, add_months, db, fire, is_person, new_subject, not_future
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
+from panels.marac.schema import DETAILS
 
 
 def check_details(details: dict, referred_on: date, today: date) -> dict[str, str]:
@@ -88,3 +89,6 @@ def describe(referral: MaracReferral) -> dict:
             "forename": perpetrator.forename, "surname": perpetrator.surname,
             "date_of_birth": perpetrator.date_of_birth},
     }
+
+
+INTAKE = Intake(details_schema=DETAILS, check=check_details, make=intake, describe=describe)

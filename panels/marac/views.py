@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from panels.kit import (
     WITHHELD,
     InvalidQuery,
+    Pages,
     actor,
     answer,
     coordinates,
@@ -20,7 +21,7 @@ from panels.kit import (
     today,
 )
 from panels.marac import dash, data_return, settings
-from panels.marac.forms import ReferralForm
+from panels.marac.forms import STEP_FORMS, ReferralForm
 
 bp = Blueprint("marac", __name__, url_prefix="/marac")
 
@@ -68,3 +69,7 @@ def data_return_download():
                             data_return.rows(results, lambda f: display(f, WITHHELD)))
     db.session.commit()
     return response
+
+
+PAGES = Pages(blueprint=bp, new_referral=("New MARAC referral", "marac.new_referral"),
+              case_template="panels/marac/_case.html", step_forms=STEP_FORMS)
