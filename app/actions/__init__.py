@@ -3,9 +3,12 @@
 
 def init_app(app) -> None:
     from app.actions import on_case, reminders, views
+    from app.actions.access import owns_an_action
     from app.cases import sections
+    from app.core import access
     from app.notifications.reminders import register_source
 
     app.register_blueprint(views.bp)
     sections.register(on_case.SECTION)
+    access.register_stake("owns_an_action", owns_an_action)
     register_source("actions", reminders.owed)

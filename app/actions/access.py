@@ -17,6 +17,11 @@ def visible_actions(user):
     return stmt.where(or_(mine, Case.panel.in_(coordinated)) if coordinated else mine)
 
 
+def owns_an_action(agency_id: int, case_id):
+    """A stake in a case (app.core.access): the agency owns an action on it."""
+    return select(Action.id).where(Action.case_id == case_id, Action.owner_agency_id == agency_id).exists()
+
+
 def may_update_action(user, case: Case, action) -> bool:
     """Coordinators update any action of their panel; others only their own agency's, on cases they can open."""
     return coordinates(user, case.panel) or action.owner_agency_id == user.agency_id

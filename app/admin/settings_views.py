@@ -2,11 +2,10 @@
 administrator changes one from a date, with the reason, having proved both factors recently."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import HiddenField, RadioField
 
-from app.admin.views import bp
 from app.auth.reauth import reauthentication_required
 from app.core import audit, settings
 from app.core.access import actor, policy
@@ -27,6 +26,8 @@ from app.web.forms import (
     TextAreaField,
     show_errors,
 )
+
+bp = Blueprint("settings", __name__, url_prefix="/admin/settings")
 
 
 class ChangeForm(FlaskForm):
@@ -82,9 +83,9 @@ def _declared(key: str) -> settings.Setting:
         abort(404)
 
 
-@bp.get("/settings")
+@bp.get("")
 @policy("admin")
-def settings_index():
+def index():
     """List every group of settings with its values in force today and any change to come."""
     day = today()
     rows = [(group, [(s, f"{group.key}.{s.name}", settings.value(f"{group.key}.{s.name}"),
@@ -93,10 +94,10 @@ def settings_index():
     return render_template("admin/settings.html", groups=rows)
 
 
-@bp.route("/settings/<key>", methods=["GET", "POST"])
+@bp.route("/<key>", methods=["GET", "POST"])
 @policy("admin")
 @reauthentication_required
-def setting(key: str):
+def change(key: str):
     """Show one setting, its history and changes to come; change it from a date, with the reason."""
     declared = _declared(key)
     form = _change_form(declared, key)
@@ -109,7 +110,7 @@ def setting(key: str):
             starts = form.effective_from.data or today()
             flash(f"{declared.label}: {declared.display(declared.parse(form.value.data))}, from "
                   f"{starts.day} {starts:%B %Y}.")
-            return redirect(url_for("admin.setting", key=key))
+            return redirect(url_for("settings.change", key=key))
         db.session.rollback()
         show_errors(form, errors)
     else:

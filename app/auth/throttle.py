@@ -10,7 +10,7 @@ What is counted (limits are settings):
 - one account from every address: credential stuffing spread over many machines;
 - one address across every account: password spraying;
 - second-factor codes per account: only someone who knew the password gets this far.
-Keys are keyed hashes (app.crypto.keyed_hash): the table holds no email address and no IP address.
+Keys are keyed hashes (app.core.crypto.keyed_hash): the table holds no email address and no IP address.
 """
 from __future__ import annotations
 

@@ -79,11 +79,24 @@ class AccessModel:
 
 _relations: dict[str, Relation] = {}
 _models: dict[str, AccessModel] = {}
+#: Why an agency has a stake in a case, as SQL over (agency id, a case id column): it referred the case (core's); it
+#: owns an action on it (actions'). A guest agency at a meeting needs to know the cases it has a stake in.
+_stakes: dict[str, Callable[[int, object], object]] = {}
 
 
 def register_relation(relation: Relation) -> None:
     """Add a relation (idempotent: a feature's init_app runs once per app)."""
     _relations[relation.key] = relation
+
+
+def register_stake(key: str, stake: Callable[[int, object], object]) -> None:
+    """Add a reason an agency has a stake in a case (idempotent)."""
+    _stakes[key] = stake
+
+
+def agency_stake(agency_id: int, case_id):
+    """The SQL condition that the agency has a stake in the case whose id is ``case_id`` (a column)."""
+    return or_(*(stake(agency_id, case_id) for stake in _stakes.values()))
 
 
 def register_panel(panel: str, model: AccessModel) -> None:
@@ -210,3 +223,5 @@ COORDINATES_PANEL = Relation("coordinator", "coordinates the case's panel", COOR
                              holds=lambda user, case: coordinates(user, case.panel))
 for _relation in (REFERRED_IT, AGENCY_REFERRED_IT, COORDINATES_PANEL):
     register_relation(_relation)
+register_stake("referred", lambda agency_id, case_id: select(Case.id).where(
+    Case.id == case_id, Case.source_agency_id == agency_id).exists())

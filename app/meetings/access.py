@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from app.actions.models import Action
-from app.core.access import PANEL_MEMBER, Relation
+from app.core.access import PANEL_MEMBER, Relation, agency_stake
 from app.core.models import Case
 from app.meetings.models import AgendaItem, Meeting, MeetingMember, meeting_agencies
 
@@ -13,15 +12,14 @@ def member_case_ids(user, panels):
     """Cases on the agendas of meetings the user sits on that their agency needs to know about.
 
     A member agency of the meeting (every agency, for a meeting with none set) knows every case on its agenda; an
-    agency invited as a guest knows only the cases it referred or owns an action on. The rest show as restricted.
+    agency invited as a guest knows only the cases it has a stake in (it referred it, it owns an action on it: the
+    stakes registered with the access policy). The rest show as restricted.
     """
     agencies_of_meeting = select(meeting_agencies.c.agency_id).where(meeting_agencies.c.meeting_id == Meeting.id)
     needs_to_know = or_(
         ~agencies_of_meeting.exists(),
         agencies_of_meeting.where(meeting_agencies.c.agency_id == user.agency_id).exists(),
-        select(Case.id).where(Case.id == AgendaItem.case_id, Case.source_agency_id == user.agency_id).exists(),
-        select(Action.id).where(Action.case_id == AgendaItem.case_id, Action.owner_agency_id == user.agency_id)
-        .exists(),
+        agency_stake(user.agency_id, AgendaItem.case_id),
     )
     return (select(AgendaItem.case_id)
             .join(Meeting, Meeting.id == AgendaItem.meeting_id)

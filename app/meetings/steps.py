@@ -1,7 +1,7 @@
 """Workflow pieces every panel with meetings uses: listing a case, the meeting having happened, recording actions.
 
-Any panel's workflow declares them in its steps; what a meeting or an action is lives in app.agenda
-and app.agreed_actions.
+Any panel's workflow declares them in its steps (through panels.kit); what a meeting or an action is lives in
+app.meetings.agenda and app.actions.services.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from app.core.errors import Conflict
 from app.core.extensions import db as _db
 from app.core.settings import SettingVersion
 from app.core.timeutil import today
-from tests.app.support import audit_rows, gov_date, page_text, sign_in, step, submit
+from tests.app.support import audit_rows, gov_date, page_text, post_form, sign_in, step, submit
 from tests.conftest import test_config as config_for
 from workflows.models import Deadline
 
@@ -156,3 +156,11 @@ def test_the_backdating_limit_is_a_setting_with_no_limit_until_set(app, make_cas
     _db.session.rollback()
     step(case, coordinator, "accept", occurred_on=today() - timedelta(days=7))
     assert case.state == "accepted"
+
+
+def test_a_stale_change_on_the_page_is_a_409_and_changes_nothing(app, make_user):
+    first, second = (sign_in(app, make_user("admin", "COUNCIL")) for _ in range(2))
+    assert submit(first, f"/admin/settings/{THRESHOLD}", {"value": "2", "reason": "Board decision"}).status_code == 302
+    stale = post_form(second, f"/admin/settings/{THRESHOLD}", {"value": "1", "reason": "Late", "version": "0"})
+    assert stale.status_code == 409 and "Someone else changed this setting" in stale.get_data(as_text=True)
+    assert [row.parsed for row in settings.history(THRESHOLD)] == [2]
