@@ -21,11 +21,12 @@ from app.core.access import (
     coordinates,
     load_case,
     policy,
+    sees_repeat_status,
 )
 from app.core.crypto import EncryptedField
 from app.core.extensions import db
 from app.core.models import AGENCY_KINDS, Case, Subject, new_uid
-from app.core.roles import COORDINATOR_SEAT, PANEL_MEMBER_SEAT
+from app.core.roles import AGENCY_CONTACT_SEAT, COORDINATOR_SEAT, PANEL_MEMBER_SEAT
 from app.core.settings import Setting, SettingGroup
 from app.core.subjects import is_person, new_subject
 from app.core.timeutil import add_months, add_working_days, today, utcnow
@@ -63,10 +64,13 @@ from panels.base import Demo, Intake, Meetings, Pages, Panel, Retention
 from workflows import SYSTEM, Context, DeadlineRule, Guard, Invalid, Step, Workflow, fire
 from workflows.models import CaseTransition
 
-#: The access of a multi-agency panel: the referrer and their agency's practitioners, the panel's coordinators, and
-#: the members seated at a meeting where the case is listed (need to know); it takes part in matching.
-MULTI_AGENCY = AccessModel(relations=("referrer", "referring_agency", "coordinator", "meeting_seat"),
-                           roles=(COORDINATOR_SEAT, PANEL_MEMBER_SEAT))
+#: The access of a multi-agency panel, need to know: the referrer, the practitioners named on a case (an agency's lead,
+#: an action's assignee), the panel's coordinators, the members seated at a meeting where the case is listed or whose
+#: agency owns an action on it, and an agency's single point of contact for its agency's cases; it takes part in
+#: matching.
+MULTI_AGENCY = AccessModel(relations=("referrer", "named_lead", "action_assignee", "coordinator", "meeting_seat",
+                                      "agency_action", "agency_contact"),
+                           roles=(COORDINATOR_SEAT, PANEL_MEMBER_SEAT, AGENCY_CONTACT_SEAT))
 
 __all__ = [
     # The contract a panel fills in (panels.base).
@@ -75,7 +79,7 @@ __all__ = [
     "SYSTEM", "CaseTransition", "Context", "DeadlineRule", "Guard", "Invalid", "Step", "Workflow", "close", "fire",
     # Who takes a step, opens a case and sees the panel (app.core.access, app.core.roles).
     "COORDINATOR", "COORDINATORS", "COORDINATOR_SEAT", "MULTI_AGENCY", "PANEL_MEMBER_SEAT", "REFERRER", "REFERRERS",
-    "AccessModel", "actor", "coordinates", "load_case", "policy",
+    "AccessModel", "actor", "coordinates", "load_case", "policy", "sees_repeat_status",
     # Its tables: a joined-table case, the people it is about, encrypted columns (app.core).
     "AGENCY_KINDS", "Case", "EncryptedField", "Subject", "db", "is_person", "new_subject", "new_uid",
     # Its local rules, with types, defaults, bounds and help (app.core.settings).

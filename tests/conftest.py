@@ -27,7 +27,7 @@ from app.core.config import normalise_database_url
 from app.core.extensions import db as _db
 from app.core.models import Agency, Membership, User
 from app.core.timeutil import utcnow
-from tests.kit import CaseMaker, Clock, Settings
+from tests.kit import CaseMaker, Clock, Settings, with_reason
 from tests.panels.marac.recipe import body as referral_body
 from tests.panels.marac.recipe import dash_answers  # noqa: F401  (the tests' DASH answers)
 
@@ -255,7 +255,7 @@ def make_referral(app):
     from app.cases.services import refer
 
     def make(user: User, **kwargs):
-        case = refer(app.extensions["panels"], referral_body(**kwargs), user)
+        case = refer(app.extensions["panels"], with_reason(referral_body(**kwargs)), user)
         _db.session.commit()
         return case
     return make

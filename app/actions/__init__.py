@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     from app.actions import on_case, reminders, views
-    from app.actions.access import owns_an_action
+    from app.actions.access import ASSIGNED, OWNING_AGENCY, owns_an_action
     from app.cases import sections
     from app.core import access
     from app.notifications.reminders import register_source
@@ -11,4 +11,6 @@ def init_app(app) -> None:
     app.register_blueprint(views.bp)
     sections.register(on_case.SECTION)
     access.register_stake("owns_an_action", owns_an_action)
+    access.register_relation(ASSIGNED)
+    access.register_relation(OWNING_AGENCY)
     register_source("actions", reminders.owed)

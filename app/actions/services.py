@@ -7,9 +7,12 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app import notifications
-from app.actions.models import ACTION_STATUSES, Action
+from app.actions.models import ACTION_STATUSES, Action, ActionEntry
+from app.core import audit
+from app.core.access import coordinates
 from app.core.extensions import db
-from app.core.models import Agency, Case, new_uid
+from app.core.models import Agency, Case, User, new_uid
+from app.core.roles import roles
 
 ACTION_TEXT_MAX = 2000
 OWNER_MAX = 200
@@ -104,17 +107,67 @@ def open_action_count(case: Case) -> int:
                                                                  Action.status == "open")) or 0
 
 
-def update_action(action: Action, status: str, on: date, outcome: str | None = None, user=None) -> dict[str, str]:
-    """Set an action's status and its outcome; return field errors (and change nothing) when the input is wrong."""
+def settle_refusal(user, case: Case, action: Action) -> str | None:
+    """Why the action cannot be changed now, or None. Closed is closed: nothing on a closed case changes. A settled
+    action's evidence stands: only the panel's coordinator may correct it, and the correction is a new entry."""
+    if case.closed_on is not None:
+        return "The case is closed, so its actions can no longer be changed"
+    if action.status != "open" and not coordinates(user, case.panel):
+        return "This action has been settled: ask the panel's coordinator if its record needs correcting"
+    return None
+
+
+def update_action(user, case: Case, action: Action, status: str, on: date, outcome: str | None = None
+                  ) -> dict[str, str]:
+    """Settle an action (or correct a settled one) with its outcome; return field errors, changing nothing, when the
+    input is wrong or the action may not change. Every change is kept as an entry and audited with the fields it
+    changed; the caller commits."""
+    if refusal := settle_refusal(user, case, action):
+        return {"status": refusal}
     if status not in ACTION_STATUSES:
         return {"status": "Choose open, complete or not done"}
     outcome = (outcome or "").strip()
+    correcting = action.status != "open"
     if status in OUTCOME_PROMPTS and not outcome:
         return {"outcome": OUTCOME_PROMPTS[status]}
+    if correcting and not outcome:
+        return {"outcome": "Say why the record is being corrected"}
     if len(outcome) > OUTCOME_MAX:
         return {"outcome": f"The outcome must be {OUTCOME_MAX} characters or fewer"}
+    if correcting and not action.entries:
+        _keep(action, None)  # settled before entries were kept: keep what it said before correcting it
     action.status = status
     action.completed_on = on if status != "open" else None
     action.outcome = outcome or None
     action.updated_by_id = getattr(user, "id", None)
+    changed = audit.changed_fields(action, ignore={"updated_by_id"})
+    _keep(action, user, is_correction=correcting)
+    audit.record("action.correct" if correcting else "action.update", case_id=case.id, user=user,
+                 detail=f"action={action.id} fields={','.join(changed) or 'none'}")
+    return {}
+
+
+def _keep(action: Action, user, *, is_correction: bool = False) -> None:
+    entry = ActionEntry(action=action, status=action.status, completed_on=action.completed_on,
+                        is_correction=is_correction, by_id=getattr(user, "id", action.updated_by_id))
+    entry.outcome = action.outcome
+    db.session.add(entry)
+
+
+def assignable(action: Action) -> list[User]:
+    """The people an action may be assigned to: enabled case workers of the agency that owns it."""
+    case_roles = [r.key for r in roles() if r.works_cases]
+    return list(db.session.scalars(select(User).where(
+        User.agency_id == action.owner_agency_id, User.is_enabled.is_(True), User.role.in_(case_roles))
+        .order_by(User.display_name, User.id)))
+
+
+def assign(user, case: Case, action: Action, person: User | None) -> dict[str, str]:
+    """Name the person in the owning agency who will do the action (None: nobody); they see the case while named.
+    Returns field errors, changing nothing, when the action may not change; the caller commits."""
+    if refusal := settle_refusal(user, case, action):
+        return {"assignee": refusal}
+    action.assignee_id = person.id if person else None
+    audit.record("action.assign", case_id=case.id, user=user,
+                 detail=f"action={action.id} fields={','.join(audit.changed_fields(action)) or 'none'}")
     return {}

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired
 
 from app.actions.access import may_update_action, visible_actions
 from app.actions.models import Action
-from app.actions.services import OUTCOME_MAX, update_action
+from app.actions.services import OUTCOME_MAX, assign, assignable, settle_refusal, update_action
 from app.auth.reauth import reauthentication_required
 from app.core import audit
 from app.core.access import actor, load_case, policy
@@ -98,12 +98,34 @@ def update(case_id: int, action_id: int):
         if str(item.version) != (form.version.data or ""):
             raise Conflict("Someone else changed this action",
                            "Reload the case to see the latest status, then try again.")
-        errors = update_action(item, form.status.data, today(), form.outcome.data, user)
+        errors = update_action(user, case, item, form.status.data, today(), form.outcome.data)
         if not errors:
             db.session.commit()
             flash("Action updated.")
             return redirect(url_for("cases.show", case_id=case.id))
         show_errors(form, errors)
-    response = render_template("actions/update.html", case=case, item=item, form=form)
+    response = render_template("actions/update.html", case=case, item=item, form=form,
+                               assignable=assignable(item), refusal=settle_refusal(user, case, item))
     db.session.commit()
     return response, (422 if request.method == "POST" else 200)
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>/assignee")
+@policy("case_work")
+def assign_action(case_id: int, action_id: int):
+    """Name the person in the owning agency who will do the action (they then see the case)."""
+    user = actor()
+    case = load_case(user, case_id, action="case.action_update")
+    item = db.session.get(Action, action_id)
+    if item is None or item.case_id != case.id or not may_update_action(user, case, item):
+        abort(404)
+    chosen = request.form.get("assignee", type=int)
+    person = next((p for p in assignable(item) if p.id == chosen), None)
+    if chosen and person is None:
+        flash("Choose someone from the list", "notice")
+    elif errors := assign(user, case, item, person):
+        flash(errors["assignee"], "notice")
+    else:
+        flash("Action assigned." if person else "The action is no longer assigned to anyone.")
+    db.session.commit()
+    return redirect(url_for("actions.update", case_id=case.id, action_id=item.id))

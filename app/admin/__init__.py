@@ -2,7 +2,7 @@
 
 
 def init_app(app) -> None:
-    from app.admin import cli, maintenance, settings_views, views
+    from app.admin import cli, maintenance, seats, settings_views, views  # noqa: F401 (seats: routes on views.bp)
     from workflows.scheduler import Job, register_job
 
     app.register_blueprint(views.bp)

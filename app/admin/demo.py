@@ -87,7 +87,8 @@ class DemoArea:
         return datetime.combine(self.today + timedelta(days=days), time(hour))
 
     def refer(self, body: dict, user: User) -> Case:
-        """Make a referral through the intake the pages and the API use."""
+        """Make a referral through the intake the pages and the API use (one the demo dates back says why)."""
+        body.setdefault("backdating_reason", "Demonstration data: a referral made on the date it shows")
         return refer(current_app.extensions["panels"], body, user, self.now)
 
     def step(self, case: Case, user: User, trigger: str, days_ago: int, **kwargs) -> None:
@@ -110,7 +111,7 @@ class DemoArea:
         """Settle every action of the case as done."""
         db.session.flush()
         for action in db.session.scalars(select(Action).where(Action.case_id == case.id)):
-            update_action(action, "complete", on, "Done: recorded on the agency's case management system.")
+            update_action(None, case, action, "complete", on, "Done: recorded on the agency's case management system.")
 
     def record_meeting(self, meeting: Meeting, chair: User, decisions: tuple[str, ...]) -> None:
         """Attendance, the confidentiality statement, a decision per case, and the minutes issued."""

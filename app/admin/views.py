@@ -123,7 +123,7 @@ def role(user_id: int):
     """Change someone's role and panel seats; it takes effect on their next page."""
     person = _user(user_id)
     _not_self(person)
-    form = RoleForm(data={"role": person.role, "panels": [m.panel for m in person.memberships]}).with_panels()
+    form = RoleForm(data={"role": person.role, "panels": sorted(person.panels_as(person.role))}).with_panels()
     if form.validate_on_submit():
         errors = accounts.role_problems(form.role.data, form.panels.data or [])
         if not errors:

@@ -37,8 +37,7 @@ def create_referral():
     """Make a referral to a panel."""
     case = refer(_panels(), json_body(), actor())
     db.session.flush()  # the version the commit will store; the response is built before the commit expires it
-    response = jsonify({"id": case.id, "panel": case.panel, "state": case.state, "version": case.version,
-                        "is_repeat": case.is_repeat})
+    response = jsonify(summary(actor(), case))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_case", case_id=case.id)
     db.session.commit()
@@ -65,7 +64,7 @@ def fire_event(case_id: int):
               occurred_on=date.fromisoformat(body["occurred_on"]) if "occurred_on" in body else None,
               reason=body.get("reason"), data=body.get("data") or {})
     db.session.commit()
-    return jsonify(summary(case))
+    return jsonify(summary(actor(), case))
 
 
 @bp.post("/cases/<id:case_id>/actions/<id:action_id>")
@@ -81,7 +80,7 @@ def update_case_action(case_id: int, action_id: int):
         abort(404)
     if body["version"] != action.version:
         raise Conflict("Someone else changed this action", "The action has changed since you loaded it.")
-    errors = update_action(action, body["status"], today(), body.get("outcome"), actor())
+    errors = update_action(actor(), case, action, body["status"], today(), body.get("outcome"))
     if errors:
         raise Invalid(errors)
     db.session.commit()
@@ -104,7 +103,7 @@ def meeting_agenda(meeting_id: int):
     if meeting is None:
         abort(404)
     read = papers(actor(), meeting)
-    items = [{**summary(row.case), "number": row.number, "actions": [
+    items = [{**summary(actor(), row.case), "number": row.number, "actions": [
         {"id": a.id, "owner_agency": a.owner_agency.code, "due_on": a.due_on.isoformat(), "status": a.status}
         for a in row.actions]} for row in read.rows if not row.is_restricted]
     db.session.commit()

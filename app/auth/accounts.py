@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -20,6 +21,7 @@ from app.core.audit import AuditEvent
 from app.core.extensions import db
 from app.core.models import Agency, Membership, User
 from app.core.roles import role as role_named
+from app.core.timeutil import today
 
 EMAIL_MAX = 254
 
@@ -56,11 +58,20 @@ def set_role(user: User, role: str, panels: list[str] | tuple[str, ...]) -> None
     """Give the user a role and its panel seats (checked by role_problems first). Takes effect on their next request:
     the access policy reads roles from the database every time."""
     user.role = role
-    wanted = set(panels)
-    kept = [m for m in user.memberships if m.role == role and m.panel in wanted]
-    held = {m.panel for m in kept}
-    # Seats kept stay the same rows: replacing them all would insert a new seat before deleting its twin.
-    user.memberships = kept + [Membership(panel=p, role=role) for p in dict.fromkeys(panels) if p not in held]
+    wanted = dict.fromkeys(panels)
+    day = today()
+    for seat in user.memberships:
+        if seat.in_force_on(day) and (seat.role != role or seat.panel not in wanted):
+            end_seat(seat, day)
+        elif seat.role == role and seat.panel in wanted and not seat.in_force_on(day):
+            seat.starts_on, seat.ends_on = day, None  # a seat given again (its earlier span is in the audit)
+    held = {(m.panel, m.role) for m in user.memberships}
+    user.memberships.extend(Membership(panel=p, role=role) for p in wanted if (p, role) not in held)
+
+
+def end_seat(seat: Membership, on: date) -> None:
+    """End a seat on a day (today ends it at once); a seat is kept with its dates, never deleted."""
+    seat.ends_on = max(on, seat.starts_on or on)
 
 
 def invite(email: str, name: str, agency: Agency, role: str, panels: list[str] | tuple[str, ...]) -> tuple[User, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import HiddenField
 from wtforms.validators import InputRequired
 
+from app.cases.schema import BACKDATING_REASON_MAX
 from app.cases.services import RESEARCH_MAX
 from app.web.forms import (
     DateField,
@@ -31,6 +32,10 @@ class IntakeForm(FlaskForm):
     #: The panel the form refers to.
     panel = ""
     referred_on = past_date_field("Date of referral", required=True)
+    backdating_reason = TextAreaField("If the referral is dated more than a few weeks ago, say why",
+                                      widget=GovTextArea(), validators=[Optional(), Length(max=BACKDATING_REASON_MAX)],
+                                      description="For example, a paper referral typed in late. The panel's "
+                                                  "coordinator sees this.")
     victim_forename = StringField("First name", widget=GovTextInput(),
                                   validators=[InputRequired("Enter the victim's first name"), Length(max=100)])
     victim_surname = StringField("Last name", widget=GovTextInput(),
@@ -54,8 +59,11 @@ class IntakeForm(FlaskForm):
                    "date_of_birth": self.victim_date_of_birth.data.isoformat()}
         if self.victim_address.data:
             subject["address"] = self.victim_address.data
-        return {"panel": self.panel, "referred_on": self.referred_on.data.isoformat(), "subject": subject,
+        body = {"panel": self.panel, "referred_on": self.referred_on.data.isoformat(), "subject": subject,
                 "details": {**self.details(), "neighbourhood": self.neighbourhood.data or ""}}
+        if (self.backdating_reason.data or "").strip():
+            body["backdating_reason"] = self.backdating_reason.data
+        return body
 
 
 class StepForm(FlaskForm):

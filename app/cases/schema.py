@@ -8,6 +8,7 @@ from app.core.validation import built_once
 #: A person's name (first or last): some text that is not only white space.
 NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
 DATE = {"type": "string", "format": "date"}
+BACKDATING_REASON_MAX = 2000
 
 SUBJECT = {
     "type": "object", "additionalProperties": False, "required": ["forename", "surname", "date_of_birth"],
@@ -31,6 +32,9 @@ def _referral_schema(panels: dict) -> dict:
         "properties": {
             "panel": {"enum": sorted(panels)},
             "referred_on": {"type": "string", "format": "date"},
+            "backdating_reason": {"type": "string", "maxLength": BACKDATING_REASON_MAX,
+                                  "description": "Why the referral is dated further back than the area's setting "
+                                                 "allows without a reason (cases.referral_backdating_days)"},
             "subject": SUBJECT,
             "details": {"type": "object"},
         },

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 from app.cases import sections
 from app.cases.models import AgencyResearch
 from app.cases.schema import referral_schema
-from app.cases.settings import backdating_days
+from app.cases.settings import backdating_days, referral_backdating_days
 from app.core import audit, settings
-from app.core.access import COORDINATOR, PANEL_MEMBER, case_roles
+from app.core.access import COORDINATOR, PANEL_MEMBER, case_roles, sees_every_agency, sees_repeat_status
 from app.core.extensions import db
 from app.core.timeutil import today, utcnow
 from app.core.validation import field_errors
@@ -31,13 +31,25 @@ def refer(panels: dict, body, user, now: datetime | None = None):
         errors.update(not_future(body["subject"]["date_of_birth"], "subject.date_of_birth", today(now)))
         errors.update(panels[body["panel"]].intake.check(body["details"], date.fromisoformat(body["referred_on"]),
                                                          today(now)))
+        errors.update(_backdating_problem(body, today(now)))
     if errors:
         raise Invalid(errors)
     version = settings.rules_version()  # read before the intake's own checks, in the same transaction
     case = panels[body["panel"]].intake.make(body, user, now)
     case.rules_version = version
+    case.backdating_reason = (body.get("backdating_reason") or "").strip() or None
     audit.record("case.create", case_id=case.id, user=user)
     return case
+
+
+def _backdating_problem(body: dict, on: date) -> dict[str, str]:
+    """A referral dated further back than the setting allows needs a reason (shown to the coordinator)."""
+    limit = referral_backdating_days()
+    if date.fromisoformat(body["referred_on"]) >= on - timedelta(days=limit):
+        return {}
+    if (body.get("backdating_reason") or "").strip():
+        return {}
+    return {"backdating_reason": f"Say why the referral is dated more than {limit} days ago"}
 
 
 def context_for(user, case, *, occurred_on: date | None = None, reason: str | None = None,
@@ -78,6 +90,13 @@ def may_add_research(user, case, research_states: tuple[str, ...]) -> bool:
     return case.state in research_states and bool(case_roles(user, case) & {COORDINATOR, PANEL_MEMBER})
 
 
+def research_shown(user, case) -> list[AgencyResearch]:
+    """The research the user sees: every agency's for the panel's coordinator, else their own agency's only."""
+    if sees_every_agency(user, case.panel):
+        return list(case.research)
+    return [r for r in case.research if r.agency_id == user.agency_id]
+
+
 def add_research(user, case, text: str) -> AgencyResearch:
     """Record what the user's agency found; the caller has checked may_add_research and commits."""
     research = AgencyResearch(case_id=case.id, agency_id=user.agency_id, author_id=user.id)
@@ -87,21 +106,23 @@ def add_research(user, case, text: str) -> AgencyResearch:
     return research
 
 
-def summary(case) -> dict:
-    """The shared fields of a case, for lists and the API."""
-    return {"id": case.id, "reference": case.reference, "panel": case.panel, "state": case.state,
-            "version": case.version, "is_repeat": case.is_repeat, "referred_on": case.referred_on.isoformat(),
-            "closed_on": case.closed_on.isoformat() if case.closed_on else None, "priority": case.priority}
+def summary(user, case) -> dict:
+    """The shared fields of a case, for lists and the API (whether it repeats an earlier case: coordinators only)."""
+    shared = {"id": case.id, "reference": case.reference, "panel": case.panel, "state": case.state,
+              "version": case.version, "referred_on": case.referred_on.isoformat(),
+              "closed_on": case.closed_on.isoformat() if case.closed_on else None, "priority": case.priority}
+    if sees_repeat_status(user, case.panel):
+        shared.update(is_repeat=case.is_repeat, repeat_of=case.repeat_of_id)
+    return shared
 
 
 def detail(user, case, describe) -> dict:
     """Everything about a case the user may see, with the events they may fire now."""
     subject = case.subject
     return {
-        **summary(case),
+        **summary(user, case),
         "source_agency": case.source_agency.code,
         "neighbourhood": case.neighbourhood,
-        "repeat_of": case.repeat_of_id,
         "subject": {"forename": subject.forename, "surname": subject.surname,
                     "date_of_birth": subject.date_of_birth, "address": subject.address},
         "details": describe(case),

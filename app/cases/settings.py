@@ -9,5 +9,10 @@ SETTINGS = SettingGroup("cases", "Cases", (
             "a decision taken by telephone). This limits how many days back that may be; leave it unset for no "
             "limit other than the referral date.", kind="optional_int", minimum=0, maximum=3650, unit="days",
             config="BACKDATING_DAYS"),
+    Setting("referral_backdating_days", "How far back a referral may be dated without a reason", 30,
+            "A referral dated further back than this needs the referrer to say why (a paper referral typed in "
+            "late, say); the panel's coordinator sees the reason on the case.", kind="int", minimum=0, maximum=3650,
+            unit="days", config="REFERRAL_BACKDATING_DAYS"),
 ))
 backdating_days = SETTINGS.reader("backdating_days")
+referral_backdating_days = SETTINGS.reader("referral_backdating_days")

@@ -6,12 +6,21 @@ from sqlalchemy import func, or_, select, true, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.reauth import reauthentication_required
-from app.cases import sections
+from app.cases import leads, sections
 from app.cases.forms import ResearchForm, StepForm
 from app.cases.search import SearchForm, by_person, by_reference
-from app.cases.services import add_research, context_for, may_add_research, take_step
+from app.cases.services import add_research, context_for, may_add_research, research_shown, take_step
 from app.core import audit
-from app.core.access import access_branches, actor, coordinates, load_case, policy, visible_cases
+from app.core.access import (
+    access_branches,
+    actor,
+    coordinates,
+    load_case,
+    policy,
+    sees_every_agency,
+    sees_repeat_status,
+    visible_cases,
+)
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.models import NEWEST_FIRST, Case
@@ -84,6 +93,11 @@ def _newest_first(user, where, limit: int, offset: int) -> list[int]:
                                    .limit(limit).offset(offset)))
 
 
+def _repeat(user, case: Case) -> str:
+    """The export's repeat column: yes or no for the panels the person coordinates, blank for the rest."""
+    return ("yes" if case.is_repeat else "no") if sees_repeat_status(user, case.panel) else ""
+
+
 # Each download is its own view with a short decorator list, so more checks (re-authentication) can be stacked on.
 @bp.get("/cases.csv")
 @policy("case_work")
@@ -97,7 +111,7 @@ def export():
     panels = current_app.extensions["panels"]
     response = csv_download("cases", CASE_COLUMNS, [(
         c.reference, panels[c.panel].title, c.state.replace("_", " "), c.referred_on.isoformat(),
-        c.closed_on.isoformat() if c.closed_on else "", "yes" if c.is_repeat else "no", c.subject.full_name,
+        c.closed_on.isoformat() if c.closed_on else "", _repeat(user, c), c.subject.full_name,
         c.source_agency.name, c.neighbourhood or "") for c in cases])
     audit.record_ids("case.export", [c.id for c in cases], detail=f"status={status}")
     db.session.commit()
@@ -141,6 +155,9 @@ def show(case_id: int):
     panel = _panel(case)
     research_form = ResearchForm() if may_add_research(user, case, panel.research_states) else None
     response = render_template("cases/show.html", case=case, panel=panel, steps=steps, research_form=research_form,
+                               research=research_shown(user, case),
+                               sees_every_agency=sees_every_agency(user, case.panel),
+                               sees_repeats=sees_repeat_status(user, case.panel),
                                timeline=history(case.id), deadlines=open_for(case),
                                summary_rows=sections.summary_rows(user, case), sections=sections.pages(user, case))
     db.session.commit()
@@ -165,6 +182,39 @@ def research(case_id: int):
     response = render_template("cases/research.html", case=case, form=form)
     db.session.commit()
     return response, 422
+
+
+@bp.post("/cases/<id:case_id>/leads")
+@policy("case_work")
+def name_lead(case_id: int):
+    """Name a practitioner as the case's lead for their agency."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    if not leads.may_name_lead(user, case):
+        abort(404)
+    chosen = request.form.get("lead", type=int)
+    lead = next((p for p in leads.candidates(user, case) if p.id == chosen), None)
+    if lead is None:
+        flash("Choose a practitioner from the list.")
+    else:
+        leads.name_lead(user, case, lead, lead.agency_id)
+        flash(f"{lead.display_name or 'The practitioner'} is now the lead practitioner for {lead.agency.name}.")
+    db.session.commit()
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="leads"))
+
+
+@bp.post("/cases/<id:case_id>/leads/<id:agency_id>/remove")
+@policy("case_work")
+def remove_lead(case_id: int, agency_id: int):
+    """Stop naming an agency's lead practitioner on the case (they no longer see it through being named)."""
+    user = actor()
+    case = load_case(user, case_id, action="case.read_for_change")
+    if not leads.may_remove_lead(user, case, agency_id):
+        abort(404)
+    leads.name_lead(user, case, None, agency_id)
+    db.session.commit()
+    flash("The agency no longer has a named lead on this case.")
+    return redirect(url_for("cases.show", case_id=case.id, _anchor="leads"))
 
 
 @bp.route("/cases/<id:case_id>/steps/<trigger>", methods=["GET", "POST"])

@@ -3,9 +3,12 @@
 Every view declares a route policy with @policy(name); a request to a view without one is refused, and a role passes
 the policies its declaration lists (app.core.roles).
 
-Who may open a case is one mechanism: the union of the *relations* a person has to it. Core registers its own (the
-person referred it; their agency did, for a practitioner; they coordinate its panel); a feature registers those it
-owns (meetings: "sits on a meeting where the case is listed"), so core imports none of them. Each panel's *access
+Who may open a case is one mechanism: the union of the *relations* a person (never their whole agency) has to it.
+Core registers its own (the person referred it; they coordinate its panel; they are their agency's single point of
+contact for the panel and the agency has a stake in it); a feature registers those it owns (meetings: "sits on a
+meeting where the case is listed"; cases: "is its lead practitioner for their agency"; actions: "an action on it is
+assigned to them", "represents the agency that owns an action on it"), so core imports none of them. Seats are
+dated: one that has ended gives nothing, from the next request. Each panel's *access
 model* names the relations through which its cases may be opened, whether it is a compartment, and whether it takes
 part in cross-panel matching. Every query for case data goes through visible_cases() / load_case(); a case the user
 may not open is a 404.
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 
 from flask import abort, g
 from sqlalchemy import false, or_, select
+from sqlalchemy.orm import aliased
 
 from app.core import audit
 from app.core.extensions import db
@@ -25,8 +29,9 @@ from app.core.roles import OPEN_POLICIES, ROLE_POLICIES, Role, passes, works_cas
 
 POLICIES = OPEN_POLICIES | ROLE_POLICIES
 
-#: Workflow roles a user can hold on one case (steps name them; the relations below give them).
-REFERRER, COORDINATOR, PANEL_MEMBER = "referrer", "coordinator", "panel_member"
+#: Workflow roles a user can hold on one case (steps name them; the relations below give them). NAMED: named on the
+#: case (its lead practitioner for an agency, or the person an action is assigned to): they see it, and take no step.
+REFERRER, COORDINATOR, PANEL_MEMBER, NAMED = "referrer", "coordinator", "panel_member", "named"
 #: Who may take a step: the referrer or the coordinator; the coordinator only.
 REFERRERS, COORDINATORS = frozenset({REFERRER, COORDINATOR}), frozenset({COORDINATOR})
 
@@ -199,12 +204,30 @@ def actor():
     return g.get("actor")
 
 
+def seated_panels(user, *roles: str) -> frozenset[str]:
+    """The panels on which the user holds, today, a seat of any of these roles."""
+    return frozenset().union(*(user.panels_as(r) for r in roles))
+
+
+def represents(user, panel: str) -> bool:
+    """Whether the user speaks for their agency on the panel (a member or the agency's single point of contact)."""
+    return bool(seated_panels(user, "panel_member", "agency_contact") & {panel})
+
+
+def sees_every_agency(user, panel: str) -> bool:
+    """Whether the user sees every agency's records of the panel's cases (research, actions), not only their own
+    agency's: the panel's coordinators only."""
+    return coordinates(user, panel)
+
+
+def sees_repeat_status(user, panel: str) -> bool:
+    """Whether the user is told that a case repeats an earlier one: the panel's coordinators, never the referrer (a
+    referral must not be a way to learn a person's history)."""
+    return coordinates(user, panel)
+
+
 def _referred_it(user):
     return Case.referrer_id == user.id
-
-
-def _agency_referred_it(user):
-    return Case.source_agency_id == user.agency_id if user.role == "practitioner" else None
 
 
 def _coordinates_panel(user):
@@ -212,16 +235,28 @@ def _coordinates_panel(user):
     return Case.panel.in_(coordinated) if coordinated else None
 
 
-# Core's own relations. "The referring agency" is today's rule for practitioners (their agency's referrals).
+def _agency_contact(user):
+    contact_for = user.panels_as("agency_contact")
+    return (Case.panel.in_(contact_for) & agency_stake(user.agency_id, Case.id)) if contact_for else None
+
+
+# Core's own relations: of a person to a case, never of their whole agency (an agency-wide view is the single point
+# of contact's seat, given per panel).
 REFERRED_IT = Relation("referrer", "made the referral", REFERRER, _referred_it,
                        holds=lambda user, case: case.referrer_id == user.id)
-AGENCY_REFERRED_IT = Relation("referring_agency", "a practitioner of the agency that made the referral", REFERRER,
-                              _agency_referred_it,
-                              holds=lambda user, case: user.role == "practitioner"
-                              and case.source_agency_id == user.agency_id)
 COORDINATES_PANEL = Relation("coordinator", "coordinates the case's panel", COORDINATOR, _coordinates_panel,
                              holds=lambda user, case: coordinates(user, case.panel))
-for _relation in (REFERRED_IT, AGENCY_REFERRED_IT, COORDINATES_PANEL):
+AGENCY_CONTACT = Relation("agency_contact", "is their agency's single point of contact for the panel, and the agency "
+                          "referred the case or owns an action on it", PANEL_MEMBER, _agency_contact)
+for _relation in (REFERRED_IT, COORDINATES_PANEL, AGENCY_CONTACT):
     register_relation(_relation)
-register_stake("referred", lambda agency_id, case_id: select(Case.id).where(
-    Case.id == case_id, Case.source_agency_id == agency_id).exists())
+
+
+def _referred(agency_id: int, case_id):
+    """A stake in a case: the agency referred it. Over an alias, so that the condition holds of the case whose id
+    is ``case_id`` even inside a query of cases itself (where the table would not be correlated)."""
+    other = aliased(Case)
+    return select(other.id).where(other.id == case_id, other.source_agency_id == agency_id).exists()
+
+
+register_stake("referred", _referred)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask import g, has_request_context
-from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy import ForeignKey, Index, String, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.extensions import db
@@ -47,6 +47,16 @@ def _refuse_bulk_change(state):
     """Refuse UPDATE and DELETE statements on the audit table run through a session (they skip the mapper events)."""
     if (state.is_update or state.is_delete) and getattr(state.statement.table, "name", None) == "audit_events":
         raise RuntimeError("audit events are append-only")
+
+
+def changed_fields(obj, ignore: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The names of the fields of a loaded row changed in this session and not yet flushed, for the detail of a
+    change's audit row: names only, never values (an encrypted column is named by its field: outcome, not
+    outcome_ct)."""
+    state = inspect(obj)
+    names = [attr.key.removesuffix("_ct") for attr in state.mapper.column_attrs
+             if attr.key not in ignore and attr.key != "version" and state.attrs[attr.key].history.has_changes()]
+    return sorted(names)
 
 
 def request_id() -> str | None:

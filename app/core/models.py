@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedField
 from app.core.extensions import db
-from app.core.timeutil import utcnow
+from app.core.timeutil import today, utcnow
 
 AGENCY_KINDS = (
     "police", "council", "children_social_care", "adult_social_care", "health", "housing", "probation",
@@ -80,15 +80,26 @@ class User(db.Model):
     def get_id(self) -> str:
         return str(self.id)
 
-    def panels_as(self, role: str) -> frozenset[str]:
-        return frozenset(m.panel for m in self.memberships if m.role == role)
+    def panels_as(self, role: str, on: date | None = None) -> frozenset[str]:
+        """The panels on which the person holds a seat of this role today (or on the day given)."""
+        day = on or today()
+        return frozenset(m.panel for m in self.memberships if m.role == role and m.in_force_on(day))
+
+    def seats(self) -> list[Membership]:
+        """Every seat the person holds or held, current ones first."""
+        day = today()
+        return sorted(self.memberships, key=lambda m: (not m.in_force_on(day), m.panel, m.role))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
 
 class Membership(db.Model):
-    """A user's seat on a panel, as its coordinator or as a member."""
+    """A user's seat on a panel, as its coordinator or as a member, from its first day until the day it ends.
+
+    A seat is in force from ``starts_on`` and up to, not including, ``ends_on``: a seat ended today gives nothing
+    today, so ending one removes access at once (every request reads seats afresh, signed-in sessions included).
+    """
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "panel", "role"),)
@@ -96,7 +107,19 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     panel: Mapped[str] = mapped_column(String(32))
     role: Mapped[str] = mapped_column(String(32))
+    starts_on: Mapped[date] = mapped_column(default=lambda: today())
+    ends_on: Mapped[date | None]
     user: Mapped[User] = relationship(back_populates="memberships")
+
+    def in_force_on(self, day: date) -> bool:
+        starts = self.starts_on or day  # a seat not yet saved starts today
+        return starts <= day and (self.ends_on is None or day < self.ends_on)
+
+    @classmethod
+    def in_force(cls, day: date | None = None):
+        """The SQL condition that a seat is in force today (or on the day given)."""
+        day = day or today()
+        return (cls.starts_on <= day) & (cls.ends_on.is_(None) | (cls.ends_on > day))
 
 
 class Subject(db.Model):
@@ -154,7 +177,10 @@ class Case(db.Model):
     #: The settings version the case was received under: its panel's case rules are read as they stood then
     #: (app.core.settings), so a later change never rewrites a decision made on it. 0: the first settings.
     rules_version: Mapped[int | None]
+    #: Why the referral is dated further back than the cases' setting allows without one (shown to coordinators).
+    backdating_reason_ct: Mapped[str | None] = mapped_column(Text)
 
+    backdating_reason = EncryptedField()
     subject: Mapped[Subject] = relationship(foreign_keys=[subject_id])
     referrer: Mapped[User] = relationship(foreign_keys=[referrer_id])
     source_agency: Mapped[Agency] = relationship(foreign_keys=[source_agency_id])

@@ -1,8 +1,8 @@
 """Roles as data: what each kind of account may reach, where it starts, and whether it is held per panel.
 
-Core declares the roles that cross panels (practitioner, analyst, administrator) and the two seat roles a panel may
-have (coordinator and panel member); a panel's access model names the seat roles it has, and registering the panel
-registers them. A person holds one role; a seat role is held on the panels of their seats (Membership rows).
+Core declares the roles that cross panels (practitioner, analyst, administrator) and the seat roles a panel may
+have (coordinator, panel member, an agency's single point of contact); a panel's access model names the seat roles
+it has, and registering the panel registers them. A person holds one role; a seat role is held on the panels of their seats (Membership rows).
 """
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ COORDINATOR_SEAT = Role("coordinator", "Panel coordinator", "runs a panel's case
                    order=20)
 PANEL_MEMBER_SEAT = Role("panel_member", "Panel member", "sees the cases on the agendas of meetings they sit on",
                     frozenset({"signed_in", "case_work"}), "cases.index", per_panel=True, order=30)
+AGENCY_CONTACT_SEAT = Role("agency_contact", "Agency single point of contact",
+                          "sees every case of the panel their agency referred or owns an action on",
+                          frozenset({"signed_in", "case_work"}), "cases.index", per_panel=True, order=35)
 ANALYST = Role("analyst", "Analyst", "sees anonymised counts only, never a case",
                frozenset({"signed_in", "measures"}), "measures.index", order=40)
 ADMIN = Role("admin", "Administrator", "manages accounts and settings, never sees a case",

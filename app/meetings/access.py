@@ -1,7 +1,7 @@
 """Who sees a meeting and, through it, the cases on its agenda: the relation meetings add to the access policy."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 
 from app.core.access import PANEL_MEMBER, Relation, agency_stake
 from app.core.models import Case
@@ -38,9 +38,12 @@ SEATED_AT_ITS_MEETING = Relation(
 
 
 def visible_meetings(user):
-    """A select() of the meetings the user may see: all of the panels they coordinate, and those they sit on."""
-    conditions = [Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id))]
+    """A select() of the meetings the user may see: all of the panels they coordinate, and those they sit on while
+    they hold a seat on the meeting's panel (a seat ended removes its meetings at once)."""
+    membered = user.panels_as("panel_member")
+    conditions = [Meeting.id.in_(select(MeetingMember.meeting_id).where(MeetingMember.user_id == user.id))
+                  & Meeting.panel.in_(membered)] if membered else []
     coordinated = user.panels_as("coordinator")
     if coordinated:
         conditions.append(Meeting.panel.in_(coordinated))
-    return select(Meeting).where(or_(*conditions))
+    return select(Meeting).where(or_(false(), *conditions))

@@ -208,10 +208,16 @@ def timing(meeting: Meeting, items: list[AgendaItem], per_case: int, carried: in
 
 
 def seat_holders(meeting: Meeting) -> list[User]:
-    """Return the enabled people with a seat at the meeting."""
+    """Return the enabled people with a seat at the meeting who still hold a seat on its panel."""
     return list(db.session.scalars(select(User).join(MeetingMember, MeetingMember.user_id == User.id)
-                                   .where(MeetingMember.meeting_id == meeting.id, User.is_enabled.is_(True))
+                                   .where(MeetingMember.meeting_id == meeting.id, User.is_enabled.is_(True),
+                                          User.id.in_(_panel_seats(meeting.panel)))
                                    .order_by(User.id)))
+
+
+def _panel_seats(panel: str):
+    """The people holding a seat on the panel today, as a subquery of user ids."""
+    return select(Membership.user_id).where(Membership.panel == panel, Membership.in_force())
 
 
 def seat_members(meeting: Meeting) -> None:
@@ -219,7 +225,8 @@ def seat_members(meeting: Meeting) -> None:
     agency_ids = {a.id for a in meeting.agencies}
     seated = {m.user_id for m in meeting.members}
     stmt = (select(User.id).join(Membership, Membership.user_id == User.id)
-            .where(Membership.panel == meeting.panel, Membership.role == "panel_member", User.is_enabled))
+            .where(Membership.panel == meeting.panel, Membership.role == "panel_member", Membership.in_force(),
+                   User.is_enabled))
     if agency_ids:
         stmt = stmt.where(User.agency_id.in_(agency_ids))
     for user_id in db.session.scalars(stmt):

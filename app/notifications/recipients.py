@@ -22,7 +22,7 @@ class Recipient:
 def _seated(role: str):
     """Enabled people holding a seat of this role on a panel (the seat's role is their account's role)."""
     return (select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == role, User.role == role, User.is_enabled.is_(True)))
+            .where(Membership.role == role, Membership.in_force(), User.role == role, User.is_enabled.is_(True)))
 
 
 def coordinators(panel: str) -> list[User]:
@@ -49,7 +49,8 @@ class Directory:
         rows = db.session.execute(
             select(User.id, User.email, User.agency_id, Membership.panel, Membership.role)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.role.in_(sorted(seat_roles())), User.role == Membership.role, User.is_enabled.is_(True))
+            .where(Membership.role.in_(sorted(seat_roles())), Membership.in_force(), User.role == Membership.role,
+                   User.is_enabled.is_(True))
             .order_by(User.id))
         for user_id, email, agency_id, panel, role in rows:
             person = Recipient(user_id, email)

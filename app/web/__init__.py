@@ -6,13 +6,14 @@ from pathlib import Path
 from flask import g, redirect, send_from_directory, url_for
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
 from app.core import settings as settings_registry
 from app.core.access import policy
 from app.core.models import MAX_INT
 from app.core.roles import role
-from app.core.timeutil import local_now, long_date
+from app.core.timeutil import local_now, long_date, today
 from app.web import accessibility, errors, settings
 from app.web.forms import error_links, form_error_links
 
@@ -66,10 +67,17 @@ def init_app(app) -> None:
         return {"actor": g.get("actor"), "panels": app.extensions["panels"]}
 
     app.add_template_filter(long_date)
+    app.add_template_filter(as_lines)
     app.add_template_filter(local_now, "uk_time")  # a *_at (UTC) column as UK wall-clock time
     app.add_template_global(error_links)
     app.add_template_global(form_error_links)
     app.add_template_global(service_name)
+    app.add_template_global(today)
+
+
+def as_lines(messages) -> Markup:
+    """Messages as HTML, each escaped, one to a line, their own line breaks kept (a flash may span lines)."""
+    return Markup("<br>").join(Markup("<br>").join(escape(line) for line in str(m).splitlines()) for m in messages)
 
 
 def service_name() -> str:

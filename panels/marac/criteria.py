@@ -24,6 +24,6 @@ def route_problems(referral) -> dict[str, str]:
     if "potential_escalation" in routes and (referral.incidents_last_12_months or 0) < incidents:
         errors["details.incidents_last_12_months"] = (
             f"Potential escalation needs {incidents} or more incidents in the last 12 months")
-    if "repeat" in routes and not referral.is_repeat:
-        errors["details.routes"] = "No MARAC referral for this victim was found in the last 12 months"
+    # "Repeat" is the referrer's own knowledge and is never checked against the service's records here: refusing it
+    # would tell the referrer whether the person has MARAC history. The coordinator sees what the service found.
     return errors

@@ -61,13 +61,11 @@ def intake(payload: dict, actor, now: datetime) -> MaracReferral:
     if details.get("perpetrator"):
         referral.perpetrator = new_subject(details["perpetrator"])
 
-    routes = list(dict.fromkeys(details.get("routes", [])))
+    # The routes as the referrer chose them: whether the service found an earlier referral is for the coordinator.
+    referral.routes = ",".join(dict.fromkeys(details.get("routes", [])))
     previous = previous_referral(referral.subject, referred_on)
     if previous is not None and is_within_repeat_window(previous.referred_on, referred_on):
         referral.is_repeat, referral.repeat_of_id = True, previous.id
-        if "repeat" not in routes:
-            routes.append("repeat")  # a repeat must be re-referred whatever the other criteria
-    referral.routes = ",".join(routes)
 
     ctx = Context(actor=actor, roles=frozenset({"referrer"}), now=now, occurred_on=referred_on)
     fire(referral, "submit", ctx)

@@ -18,6 +18,7 @@ from panels.kit import (
     intake_page,
     policy,
     quarter,
+    sees_repeat_status,
     today,
 )
 from panels.marac import dash, data_return, settings
@@ -31,7 +32,8 @@ bp = Blueprint("marac", __name__, url_prefix="/marac")
 def new_referral():
     """Take a MARAC referral with its DASH risk checklist."""
     def received(case) -> str:
-        repeat = f" (a repeat within {settings.repeat_months(case)} months)." if case.is_repeat else "."
+        repeat = (f" (a repeat within {settings.repeat_months(case)} months)."
+                  if case.is_repeat and sees_repeat_status(actor(), case.panel) else ".")
         return f"Referral {case.reference} received{repeat}"
     return intake_page(ReferralForm(), "panels/marac/new.html", received, dash=dash)
 

@@ -15,6 +15,7 @@ from app.auth.models import AccountLink
 from app.auth.passwords import verify_password
 from app.core.extensions import db as _db
 from app.core.models import User
+from app.core.timeutil import today
 from tests.app.support import audit_rows, open_link, post_form, sign_in
 from tests.conftest import PASSWORD, csrf_token, next_code
 
@@ -162,7 +163,8 @@ def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, m
     response = post_form(admin_browser, f"/admin/users/{coordinator.id}/role", {"role": "practitioner"})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert their_browser.get(f"/cases/{case.id}").status_code == 404
-    assert fresh(coordinator).memberships == []
+    assert fresh(coordinator).panels_as("coordinator") == frozenset()
+    assert [seat.ends_on for seat in fresh(coordinator).memberships] == [today()]  # ended, kept with its dates
     assert audit_rows(action="admin.role_change")[0].detail.startswith(
         f"user={coordinator.id} from=coordinator to=practitioner")
 

@@ -32,6 +32,7 @@ from tests.app.support import (
     unseat,
 )
 from tests.conftest import referral_body
+from tests.kit import with_reason
 
 TODAY = today()  # the service's day (UK time), as the app counts it
 GUARD_MEETING = "The meeting this case is listed on has not taken place yet."
@@ -153,7 +154,6 @@ INVALID_REFERRALS = [
     ("visible high risk with a low score", referral_body(yes=3), {"details.routes"}),
     ("professional judgement without reasons", referral_body(routes=["professional_judgement"]),
      {"details.professional_judgement_reasons"}),
-    ("a repeat that is not one", referral_body(routes=["repeat"]), {"details.routes"}),
 ]
 
 
@@ -223,22 +223,24 @@ def test_a_referral_is_201_with_its_summary_and_location(make_user, api):
     response = api.post(practitioner, "/api/v1/referrals", referral_body())
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"id", "panel", "state", "version", "is_repeat"}
-    assert body["panel"] == "marac" and body["state"] == "received" and body["is_repeat"] is False
+    assert set(body) == {"id", "reference", "panel", "state", "version", "referred_on", "closed_on", "priority"}
+    assert body["panel"] == "marac" and body["state"] == "received"
     assert isinstance(body["id"], int) and isinstance(body["version"], int)
     assert response.headers["Location"].endswith(f"/api/v1/cases/{body['id']}")
     shown = api.get(practitioner, response.headers["Location"]).get_json()
     assert shown["id"] == body["id"] and shown["version"] == body["version"]
 
 
-def test_a_second_referral_for_the_victim_within_a_year_is_a_repeat(make_user, api):
+def test_a_second_referral_for_the_victim_within_a_year_is_a_repeat_the_coordinator_is_told_of(make_user, api):
     practitioner = make_user("practitioner", "POLICE")
-    first = api.post(practitioner, "/api/v1/referrals", referral_body(referred_on=TODAY - timedelta(days=90)))
+    chair = make_user("coordinator", "COUNCIL", panels=("marac",))
+    first = api.post(practitioner, "/api/v1/referrals",
+                     with_reason(referral_body(referred_on=TODAY - timedelta(days=90))))
     second = api.post(practitioner, "/api/v1/referrals", referral_body(forename="AMELIA", routes=["repeat"], yes=2))
     assert second.status_code == 201, second.get_json()
-    assert second.get_json()["is_repeat"] is True
-    assert api.get(practitioner, f"/api/v1/cases/{second.get_json()['id']}").get_json()["repeat_of"] == \
-        first.get_json()["id"]
+    assert "is_repeat" not in second.get_json()
+    shown = api.get(chair, f"/api/v1/cases/{second.get_json()['id']}").get_json()
+    assert (shown["is_repeat"], shown["repeat_of"]) == (True, first.get_json()["id"])
 
 
 # --- reading a case --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.cases.models import CaseLead
 from app.core.timeutil import today
 from tests.app.support import sign_in
 
@@ -35,13 +36,16 @@ def test_pages_run_newest_first_with_each_case_once(app, make_user, make_referra
     assert pages == [[c.reference for c in made[0:2]], [c.reference for c in made[2:4]], [made[4].reference], []]
 
 
-def test_a_practitioner_sees_their_own_and_their_agencys_referrals_merged_in_date_order(app, make_user,
-                                                                                     make_referral, small_pages):
+def test_a_practitioner_sees_their_own_referrals_and_those_they_lead_on_merged_in_date_order(
+        app, db, make_user, make_referral, small_pages):
     me, colleague, elsewhere = (make_user("practitioner", agency) for agency in ("POLICE", "POLICE", "HEALTH"))
     mine = make_referral(me, forename="Mine", referred_on=today() - timedelta(days=1))
-    theirs = make_referral(colleague, forename="Theirs", referred_on=today() - timedelta(days=2))
+    led = make_referral(colleague, forename="Led", referred_on=today() - timedelta(days=2))
+    db.session.add(CaseLead(case_id=led.id, agency_id=me.agency_id, user_id=me.id, named_by_id=colleague.id))
+    db.session.commit()
+    make_referral(colleague, forename="Theirs", referred_on=today() - timedelta(days=3))
     make_referral(elsewhere, forename="Elsewhere", referred_on=today() - timedelta(days=3))
     older = make_referral(me, forename="Older", referred_on=today() - timedelta(days=4))
     browser = sign_in(app, me)
     assert listed(browser, "status=all&page=1") + listed(browser, "status=all&page=2") == [
-        mine.reference, theirs.reference, older.reference]
+        mine.reference, led.reference, older.reference]

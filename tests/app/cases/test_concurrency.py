@@ -50,8 +50,8 @@ def test_two_coordinators_taking_steps_at_once_one_wins_the_other_gets_409(app, 
 
 def test_two_agencies_updating_one_action_at_once_one_wins_the_other_gets_409(app, make_user, make_referral):
     chair = make_user("coordinator", "COUNCIL", panels=("marac",))
-    police = make_user("practitioner", "POLICE")
-    case = list_case(make_referral(police), chair, meeting_on(chair, today()))
+    police = make_user("panel_member", "POLICE", panels=("marac",))  # the owning agency's representative
+    case = list_case(make_referral(make_user("practitioner", "POLICE")), chair, meeting_on(chair, today()))
     step(case, chair, "hear", data={"actions": [{"owner_agency": "POLICE", "text": "Visit the address",
                                                  "due_on": (today() + timedelta(days=7)).isoformat()}]})
     action_id = _db.session.scalar(select(Action.id))

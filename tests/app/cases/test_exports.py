@@ -139,12 +139,12 @@ def test_the_case_export_is_a_no_store_attachment_named_without_personal_data(ap
                                  "coordinator"])
 def test_an_export_holds_exactly_the_cases_the_person_may_open(app, make_user, cases, who):
     chair, police, first, repeat, health = cases
-    expected = {"police practitioner": [repeat, first], "health practitioner": [health],
+    expected = {"police practitioner": [repeat, first], "health practitioner": [],
                 "seated member": [repeat], "unseated member": [], "coordinator": [health, repeat, first]}[who]
     if who == "police practitioner":
-        user = make_user("practitioner", "POLICE")  # a colleague of the referrer: the agency's cases
+        user = police  # the referrer
     elif who == "health practitioner":
-        user = make_user("practitioner", "HEALTH")
+        user = make_user("practitioner", "HEALTH")  # a colleague of the health referrer: none of their cases
     elif who == "coordinator":
         user = chair
     else:
@@ -239,7 +239,7 @@ def actions(make_user, make_referral):
     """A heard case with a completed police action, an open health action and an overdue health action."""
     chair = make_user("coordinator", "COUNCIL", panels=("marac",))
     health = make_user("panel_member", "HEALTH", panels=("marac",))
-    police = make_user("practitioner", "POLICE")
+    police = make_user("panel_member", "POLICE", panels=("marac",))  # the police's representative, who referred it
     meeting = meeting_on(chair, TODAY - timedelta(days=10))
     case = make_referral(police, referred_on=TODAY - timedelta(days=20))
     step(case, chair, "accept", occurred_on=TODAY - timedelta(days=20))

@@ -95,7 +95,7 @@ def test_a_blind_index_collision_is_not_found(app, make_user, make_referral, hea
 def test_another_agencys_case_is_never_found_and_looks_like_no_case_at_all(app, make_user, make_referral,
                                                                          health_case):
     practitioner = make_user("practitioner", "POLICE")
-    own = make_referral(make_user("practitioner", "POLICE"), forename="Bethan", surname="Rees")
+    own = make_referral(practitioner, forename="Bethan", surname="Rees")
     browser = sign_in(app, practitioner)
 
     by_reference = search_cases(browser, reference=health_case.reference)
@@ -109,7 +109,7 @@ def test_another_agencys_case_is_never_found_and_looks_like_no_case_at_all(app, 
     assert without_csrf(by_reference.get_data(as_text=True)) == without_csrf(no_such_case.get_data(as_text=True))
     assert without_csrf(by_person.get_data(as_text=True)) == without_csrf(no_such_person.get_data(as_text=True))
     assert without_csrf(by_reference.get_data(as_text=True)) == without_csrf(by_person.get_data(as_text=True))
-    assert found(search_cases(browser, reference=own.reference)) == [own.reference]  # their agency's: found
+    assert found(search_cases(browser, reference=own.reference)) == [own.reference]  # their own: found
 
     rows = audit_rows(action="case.search", user_id=practitioner.id)
     assert [r.detail for r in rows] == ["kind=reference ids=", "kind=reference ids=", "kind=person ids=",

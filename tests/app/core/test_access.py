@@ -1,7 +1,9 @@
 """Who may open which case (issue: access rules; security bar AC-2, AC-5, hostile test 1).
 
-Practitioners see the referrals they made and their agency's; coordinators see their panel's cases; panel members
-see the cases on agendas of meetings they sit on; analysts and administrators see no case at all. A case the user
+Need to know (issue 16): practitioners see the referrals they made (never a colleague's: relations are of people, not
+agencies); coordinators see their panel's cases; panel members see the cases on agendas of meetings they sit on; an
+agency's single point of contact, a seat given per panel, sees the panel's cases their agency referred; analysts and
+administrators see no case at all. A case the user
 may not open answers 404, exactly as an id that does not exist, and the refusal is audited as "case.denied".
 """
 from __future__ import annotations
@@ -31,11 +33,12 @@ OWN, OTHER = "POLICE", "HEALTH"
 TOMORROW = today() + timedelta(days=1)  # the service's day (UK time), as the app counts it
 
 #: role, the case's agency relative to the user, the user's seat, may open the case, status of the API event.
-#: The case is MARAC, referred by the user's police colleague, and listed on a meeting. The event is "circulate",
+#: The case is MARAC, referred by the user's police colleague (or by someone of another agency), and listed on a
+#: meeting. The event is "circulate",
 #: which only the coordinator may fire: the others who may open the case get 422, never 404.
 MATRIX = [
-    ("practitioner", "own", "case_meeting", True, 422),
-    ("practitioner", "own", "none", True, 422),
+    ("practitioner", "own", "case_meeting", False, 404),
+    ("practitioner", "own", "none", False, 404),
     ("practitioner", "other", "case_meeting", False, 404),
     ("practitioner", "other", "none", False, 404),
     ("coordinator", "own", "case_meeting", True, 200),
@@ -48,6 +51,8 @@ MATRIX = [
     ("panel_member", "other", "case_meeting", True, 422),
     ("panel_member", "other", "none", False, 404),
     ("panel_member", "other", "other_meeting", False, 404),
+    ("agency_contact", "own", "none", True, 422),
+    ("agency_contact", "other", "none", False, 404),
     ("analyst", "own", "case_meeting", False, 404),
     ("analyst", "own", "none", False, 404),
     ("analyst", "other", "case_meeting", False, 404),
@@ -170,7 +175,7 @@ def test_analysts_and_admins_get_404_on_every_case_route(app, make_user, make_re
     browser = sign_in(app, outsider)
     token = csrf_token(browser)  # a valid token, so only the access policy can refuse
     values = {"case_id": case.id, "action_id": 1, "letter_id": 1, "trigger": "accept", "meeting_id": meeting.id,
-              "item_id": 1, "series_id": 1}
+              "item_id": 1, "series_id": 1, "agency_id": case.source_agency_id}
     case_rules = [r for r in app.url_map.iter_rules() if {"case_id", "meeting_id"} & r.arguments
                   or r.endpoint in ("cases.index", "actions.index", "meetings.index", "api.list_meetings",
                                     "dashboard.index",
@@ -190,17 +195,20 @@ def test_analysts_and_admins_get_404_on_every_case_route(app, make_user, make_re
     assert len(audit_rows(action="case.denied", case_id=case.id, user_id=outsider.id)) == case_requests >= 9
 
 
-def test_a_practitioner_sees_a_colleagues_referral_but_not_another_agencys(app, make_user, make_referral, api):
+def test_a_practitioner_sees_their_own_referral_but_never_a_colleagues(app, make_user, make_referral, api):
+    """The id walk of issue 16: one police token read every referral made by other officers. No longer."""
     practitioner = make_user("practitioner", OWN)
+    own = make_referral(practitioner, forename="Angharad")
     colleagues = make_referral(make_user("practitioner", OWN), forename="Bethan")
     elsewhere = make_referral(make_user("practitioner", OTHER), forename="Carys")
     browser = sign_in(app, practitioner)
     listing = browser.get("/cases").get_data(as_text=True)
-    assert colleagues.reference in listing and elsewhere.reference not in listing
-    assert browser.get(f"/cases/{colleagues.id}").status_code == 200
-    assert api.get(practitioner, f"/api/v1/cases/{colleagues.id}").get_json()["subject"]["forename"] == "Bethan"
-    assert browser.get(f"/cases/{elsewhere.id}").status_code == 404
-    assert api.get(practitioner, f"/api/v1/cases/{elsewhere.id}").status_code == 404
+    assert own.reference in listing
+    assert colleagues.reference not in listing and elsewhere.reference not in listing
+    assert api.get(practitioner, f"/api/v1/cases/{own.id}").get_json()["subject"]["forename"] == "Angharad"
+    for case in (colleagues, elsewhere):
+        assert browser.get(f"/cases/{case.id}").status_code == 404
+        assert api.get(practitioner, f"/api/v1/cases/{case.id}").status_code == 404
 
 
 def test_the_referrer_keeps_seeing_their_referral_as_it_moves_on_and_after_they_change_agency(
@@ -258,15 +266,15 @@ def test_a_panel_member_who_leaves_the_panel_loses_the_cases_of_meetings_still_l
     assert case.reference not in page
 
 
-def test_guessed_ids_reach_only_the_guessers_own_agencys_cases(app, make_user, make_referral, api):
+def test_guessed_ids_reach_only_the_guessers_own_referrals(app, make_user, make_referral, api):
     """Hostile test 1 with guessed ids (security bar AC-2): Hypothesis walks ids across and around the real ones.
 
-    Every id either opens a case of the guesser's own agency, or answers exactly as an id that was never issued,
-    and each refusal is audited with the id asked for.
+    Every id either opens a referral the guesser made, or answers exactly as an id that was never issued (a
+    colleague's referral included), and each refusal is audited with the id asked for.
     """
     guesser = make_user("practitioner", OWN)
-    mine = {make_referral(make_user("practitioner", OWN)).id for _ in range(2)}
-    theirs = {make_referral(make_user("practitioner", agency)).id for agency in (OTHER, "HOUSING", OTHER)}
+    mine = {make_referral(guesser).id for _ in range(2)}
+    theirs = {make_referral(make_user("practitioner", agency)).id for agency in (OWN, OTHER, "HOUSING", OWN)}
     browser = sign_in(app, guesser)
     unknown = not_found_bodies(browser, api, guesser, UNKNOWN_ID)
     highest = max(mine | theirs)

@@ -189,7 +189,7 @@ def test_overdue_actions_are_carried_to_the_next_meeting_until_settled(app, area
     assert "Actions overdue" not in page_text(chair, f"/meetings/{today_meeting.id}")
 
     action = _db.session.scalar(select(Action).where(Action.owner_agency.has(code="HEALTH")))
-    assert update_action(action, "complete", TODAY, "Flag added to the record", area["chair"]) == {}
+    assert update_action(area["chair"], action.case, action, "complete", TODAY, "Flag added to the record") == {}
     _db.session.commit()
     assert "Actions overdue" not in page_text(chair, f"/meetings/{next_meeting.id}")
 

@@ -154,7 +154,9 @@ def counts() -> tuple[int, ...]:
 @pytest.fixture
 def people(make_user, make_agency):
     make_agency("HEALTH", "health")
-    return make_user("coordinator", "COUNCIL", panels=("marac",)), make_user("practitioner", "POLICE")
+    # The referrer is the police's representative on the panel, so the police actions reach them too.
+    return make_user("coordinator", "COUNCIL", panels=("marac",)), make_user("panel_member", "POLICE",
+                                                                             panels=("marac",))
 
 
 # --- the MARAC referral form ---------------------------------------------------------------------------------------

@@ -309,8 +309,9 @@ def test_the_agenda_lists_repeats_first_then_the_highest_dash_score(app, make_us
 def test_the_actions_page_lists_the_agencys_actions(app, make_user, make_referral):
     chair = make_user("coordinator", "COUNCIL", panels=("marac",))
     health = make_user("panel_member", "HEALTH", panels=("marac",))
-    police = make_user("practitioner", "POLICE")
-    case = list_case(make_referral(police), chair, meeting_on(chair, TODAY))
+    police = make_user("panel_member", "POLICE", panels=("marac",))
+    referrer = make_user("practitioner", "POLICE")  # the referrer's colleague is not told of the police's actions
+    case = list_case(make_referral(referrer), chair, meeting_on(chair, TODAY))
     step(case, chair, "hear", data={"actions": [
         {"owner_agency": "HEALTH", "text": "Health visitor to call", "due_on": str(TODAY + timedelta(5))},
         {"owner_agency": "POLICE", "text": "Review bail conditions", "due_on": str(TODAY + timedelta(2))}]})
@@ -321,6 +322,7 @@ def test_the_actions_page_lists_the_agencys_actions(app, make_user, make_referra
     assert "Review bail conditions" in police_page and "Health visitor to call" not in police_page
     assert "Review bail conditions" in chair_page and "Health visitor to call" in chair_page
     assert chair_page.index("Review bail conditions") < chair_page.index("Health visitor to call")  # soonest first
+    assert "Review bail conditions" not in page_text(sign_in(app, referrer), "/actions")
 
 
 # --- headers ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from app.core.timeutil import add_working_days, today
 from app.meetings.agenda import create_meeting
 from panels.asb_case_review.models import AsbApplication, AsbComplaint, AsbLetter
 from tests.app.support import gov_date, sign_in, step, submit
+from tests.kit import with_reason
 from workflows.models import Deadline
 
 TODAY = today()
@@ -95,7 +96,7 @@ def _meeting(chair, day: date):
 
 
 def _new(api, people, **kwargs) -> AsbApplication:
-    response = api.post(people["officer"], "/api/v1/referrals", application(**kwargs))
+    response = api.post(people["officer"], "/api/v1/referrals", with_reason(application(**kwargs)))
     assert response.status_code == 201, response.get_json()
     return _db.session.get(AsbApplication, response.get_json()["id"])
 

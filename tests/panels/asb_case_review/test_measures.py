@@ -8,6 +8,7 @@ import pytest
 from app.core.extensions import db as _db
 from panels.asb_case_review.models import AsbApplication
 from tests.app.support import step
+from tests.kit import with_reason
 from tests.panels.asb_case_review.test_applications import PANEL, _meeting, application
 
 YEAR = "/api/v1/measures/asb_case_review?from=2025-04-01&to=2026-03-31"
@@ -25,7 +26,7 @@ def _apply(api, people, applied: date, qualifying: int, name: str) -> AsbApplica
                   for n in range(qualifying)] or [(applied - timedelta(days=300), applied - timedelta(days=250),
                                                    "Police")]
     response = api.post(people["officer"], "/api/v1/referrals",
-                        application(applied=applied, complaints=complaints, forename=name))
+                        with_reason(application(applied=applied, complaints=complaints, forename=name)))
     assert response.status_code == 201, response.get_json()
     return _db.session.get(AsbApplication, response.get_json()["id"])
 

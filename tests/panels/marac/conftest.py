@@ -92,7 +92,7 @@ class Area:
     def settle_actions(self, case: Case, status: str = "complete") -> None:
         for action in self.db.session.scalars(select(Action).where(Action.case_id == case.id)):
             outcome = "Done: see the agency's record" if status != "open" else None
-            agreed_actions.update_action(action, status, today(), outcome=outcome)
+            agreed_actions.update_action(self.coordinator, case, action, status, today(), outcome=outcome)
         self.db.session.commit()
 
     @contextmanager

@@ -141,13 +141,15 @@ def test_the_corrected_referral_is_received_with_its_dash_score(signed_in, db, p
     assert f"Referral {case.reference} received." in html.unescape(shown.get_data(as_text=True))
 
 
-def test_a_second_referral_of_the_same_victim_is_flagged_as_a_repeat(signed_in, db):
+def test_a_second_referral_of_the_same_victim_is_flagged_for_the_coordinator_not_told_to_the_referrer(signed_in, db):
     token = csrf_token(signed_in, PAGE)
-    assert post(signed_in, form(token, referred_on=date_parts(today() - timedelta(days=60)))).status_code == 302
+    assert post(signed_in, form(token, referred_on=date_parts(today() - timedelta(days=60)),
+                                backdating_reason="Typed in from a paper referral")).status_code == 302
     response = post(signed_in, form(token, victim_forename="amelia", victim_surname=" HARTLEY"))
     assert response.status_code == 302
     shown = html.unescape(signed_in.get(response.headers["Location"]).get_data(as_text=True))
-    assert "(a repeat within 12 months)." in shown
+    second = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
+    assert second.is_repeat and f"Referral {second.reference} received." in shown and "repeat" not in shown
 
 
 def test_professional_judgement_needs_reasons(signed_in, db):
@@ -187,10 +189,12 @@ def test_a_referral_with_no_route_is_refused(signed_in, db):
     assert summary_links(page) == {"#routes": "Choose at least one referral route"}
 
 
-def test_a_claimed_repeat_with_no_earlier_referral_is_refused(signed_in, db):
+def test_a_claimed_repeat_is_taken_on_the_referrers_word_whatever_the_records_hold(signed_in, db):
+    """Refusing a claimed repeat that the service cannot find would tell the referrer the person has no history."""
     token = csrf_token(signed_in, PAGE)
-    page = refused(signed_in, db, form(token, yes=3, routes=["repeat"]))
-    assert summary_links(page) == {"#routes": "No MARAC referral for this victim was found in the last 12 months"}
+    assert post(signed_in, form(token, yes=3, routes=["repeat"])).status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert case.route_list == ["repeat"] and not case.is_repeat
 
 
 def test_a_post_without_the_csrf_token_is_refused_with_400_and_writes_nothing(signed_in, db):

@@ -1,0 +1,58 @@
+"""Ending a person's panel seat, today or on a later day (a secondment's last day, a change of post)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, url_for
+from wtforms import DateField
+from wtforms.validators import DataRequired, ValidationError
+
+from app.admin.views import _not_self, _user, bp
+from app.auth import accounts
+from app.auth.reauth import reauthentication_required
+from app.core import audit
+from app.core.access import policy
+from app.core.extensions import db
+from app.core.timeutil import long_date, today
+from app.web.forms import FlaskForm, GovDateInput, GovSubmitInput, SubmitField
+
+#: How far ahead a seat's end may be set: further than this is more likely a typing slip than a plan.
+LATEST_END_YEARS = 5
+
+
+def _not_before_today(form, field) -> None:
+    if field.data and field.data < today():
+        raise ValidationError("The last day cannot be in the past: a seat ended today stops at once")
+    if field.data and field.data > today() + timedelta(days=365 * LATEST_END_YEARS):
+        raise ValidationError(f"The seat must end within {LATEST_END_YEARS} years")
+
+
+class EndSeatForm(FlaskForm):
+    ends_on = DateField("The day it ends", widget=GovDateInput(), format="%d %m %Y",
+                        description="From this day they no longer see the panel's cases, meetings, agendas or minutes. "
+                                    "For example, 27 3 2027",
+                        validators=[DataRequired("Enter the day the seat ends as day, month and year"),
+                                    _not_before_today])
+    submit = SubmitField("End the seat", widget=GovSubmitInput())
+
+
+@bp.route("/users/<id:user_id>/seats/<id:seat_id>/end", methods=["GET", "POST"])
+@policy("admin")
+@reauthentication_required
+def end_seat(user_id: int, seat_id: int):
+    """End one of someone's panel seats from a day (today: at once, sessions included)."""
+    person = _user(user_id)
+    _not_self(person)
+    seat = next((m for m in person.memberships if m.id == seat_id and m.in_force_on(today())), None)
+    if seat is None:
+        abort(404)
+    form = EndSeatForm(data={"ends_on": today()})
+    if form.validate_on_submit():
+        accounts.end_seat(seat, form.ends_on.data)
+        audit.record("admin.seat_end", detail=f"user={person.id} panel={seat.panel} role={seat.role} "
+                                              f"ends_on={seat.ends_on.isoformat()}")
+        db.session.commit()
+        flash(f"The seat ends on {long_date(seat.ends_on)}." if seat.ends_on > today()
+              else "The seat has ended. It no longer gives them anything, from their next page.")
+        return redirect(url_for("admin.user", user_id=person.id))
+    return render_template("admin/end_seat.html", person=person, seat=seat, form=form), (422 if form.errors else 200)
