@@ -2,7 +2,8 @@
 
 Core declares the roles that cross panels (practitioner, analyst, administrator) and the seat roles a panel may
 have (coordinator, panel member, an agency's single point of contact); a panel's access model names the seat roles
-it has, and registering the panel registers them. A person holds one role; a seat role is held on the panels of their seats (Membership rows).
+it has, and registering the panel registers them. A person holds one role; a seat role is held on the panels of
+their seats (Membership rows, each in force from its first day until it ends).
 """
 from __future__ import annotations
 
