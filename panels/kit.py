@@ -66,10 +66,10 @@ from workflows.models import CaseTransition
 
 #: The access of a multi-agency panel, need to know: the referrer, the practitioners named on a case (an agency's lead,
 #: an action's assignee), the panel's coordinators, the members seated at a meeting where the case is listed or whose
-#: agency owns an action on it, and an agency's single point of contact for its agency's cases; it takes part in
-#: matching.
+#: agency owns an action on it, an agency's single point of contact for its agency's cases, and a coordinator of
+#: another panel under emergency access; it takes part in matching.
 MULTI_AGENCY = AccessModel(relations=("referrer", "named_lead", "action_assignee", "coordinator", "meeting_seat",
-                                      "agency_action", "agency_contact"),
+                                      "agency_action", "agency_contact", "emergency_access"),
                            roles=(COORDINATOR_SEAT, PANEL_MEMBER_SEAT, AGENCY_CONTACT_SEAT))
 
 __all__ = [

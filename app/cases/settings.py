@@ -13,6 +13,11 @@ SETTINGS = SettingGroup("cases", "Cases", (
             "A referral dated further back than this needs the referrer to say why (a paper referral typed in "
             "late, say); the panel's coordinator sees the reason on the case.", kind="int", minimum=0, maximum=3650,
             unit="days", config="REFERRAL_BACKDATING_DAYS"),
+    Setting("break_glass_hours", "How long emergency access to a case lasts", 4,
+            "A coordinator may open a case outside their normal access in an emergency, giving a reason; it lasts "
+            "this many hours and another coordinator of the case's panel must sign it off.", kind="int", minimum=1,
+            maximum=24, unit="hours", config="BREAK_GLASS_HOURS"),
 ))
 backdating_days = SETTINGS.reader("backdating_days")
 referral_backdating_days = SETTINGS.reader("referral_backdating_days")
+break_glass_hours = SETTINGS.reader("break_glass_hours")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from app.core import audit
 from app.core.extensions import db
 from app.core.models import Case
-from app.core.roles import OPEN_POLICIES, ROLE_POLICIES, Role, passes, works_cases
+from app.core.roles import OPEN_POLICIES, ROLE_POLICIES, Role, passes, seat_roles, works_cases
 
 POLICIES = OPEN_POLICIES | ROLE_POLICIES
 
@@ -125,8 +125,12 @@ def matching_panels() -> list[str]:
     return [key for key, model in _models.items() if model.matching and not model.compartment]
 
 
-def _panels_allowing(relation: Relation) -> list[str]:
-    return [key for key, model in _models.items() if relation.key in model.relations]
+def _panels_allowing(relation: Relation, user) -> list[str]:
+    """The panels whose cases the relation may open for this user. A compartment's cases are open to its own people
+    only (those holding a seat on it): no relation reaches into it from outside, a referral or an emergency neither."""
+    seated = seated_panels(user, *seat_roles())
+    return [key for key, model in _models.items()
+            if relation.key in model.relations and (not model.compartment or key in seated)]
 
 
 def access_branches(user) -> list:
@@ -135,7 +139,7 @@ def access_branches(user) -> list:
         return []
     branches = []
     for relation in _relations.values():
-        allowing = _panels_allowing(relation)
+        allowing = _panels_allowing(relation, user)
         reaches = relation.reaches(user) if allowing else None
         if reaches is None:
             continue
@@ -173,12 +177,11 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
 
 def case_roles(user, case: Case) -> frozenset[str]:
     """Return the workflow roles the user holds on this case, from the relations its panel allows."""
-    model = _models.get(case.panel)
-    if model is None or not works_cases(user):
+    if not works_cases(user):
         return frozenset()
     held = set()
     for relation in _relations.values():
-        if relation.role in held or relation.key not in model.relations:
+        if relation.role in held or case.panel not in _panels_allowing(relation, user):
             continue
         if relation.holds is not None:
             if relation.holds(user, case):

@@ -1,6 +1,6 @@
 """Need-to-know access: panel seats with the days they start and end, a case's lead practitioner per agency, the
 person an action is assigned to with each settling of an action kept as an entry, and the reason a referral is
-dated far back.
+dated far back; and emergency (break-glass) openings of cases with their reviews.
 
 Seats already held start on the day of the migration and have no end: they give what they gave before.
 
@@ -74,8 +74,34 @@ def upgrade():
     with op.batch_alter_table('action_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_entries_action_id'), ['action_id'], unique=False)
 
+    op.create_table('emergency_accesses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uid', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('reason_ct', sa.Text(), nullable=True),
+    sa.Column('opened_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('review_note_ct', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_emergency_accesses_case_id_cases')),
+    sa.ForeignKeyConstraint(['reviewed_by_id'], ['users.id'], name=op.f('fk_emergency_accesses_reviewed_by_id_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_emergency_accesses_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_emergency_accesses')),
+    sa.UniqueConstraint('uid', name=op.f('uq_emergency_accesses_uid'))
+    )
+    with op.batch_alter_table('emergency_accesses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_emergency_accesses_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_emergency_accesses_user_id'), ['user_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('emergency_accesses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_emergency_accesses_user_id'))
+        batch_op.drop_index(batch_op.f('ix_emergency_accesses_case_id'))
+    op.drop_table('emergency_accesses')
     with op.batch_alter_table('action_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_entries_action_id'))
     op.drop_table('action_entries')
