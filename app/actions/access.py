@@ -33,11 +33,16 @@ def visible_actions(user):
     return select(Action).join(Case, Case.id == Action.case_id).where(case_filter(user), _shown_to(user))
 
 
+def sees_action(user, action, panel: str) -> bool:
+    """Whether the user, who may open the action's case, sees the action: every one for the panel's coordinator,
+    else their own agency's and those assigned to them (never another agency's)."""
+    return (coordinates(user, panel) or action.assignee_id == user.id
+            or action.owner_agency_id == getattr(user, "agency_id", None))
+
+
 def shown_on_case(user, case: Case) -> list[Action]:
-    """The case's actions the user sees: all of them for its coordinator, else their agency's and their own."""
-    if coordinates(user, case.panel):
-        return list(case.actions)
-    return [a for a in case.actions if a.assignee_id == user.id or a.owner_agency_id == user.agency_id]
+    """The case's actions the user sees (the case page, the API's case, a meeting's papers and minutes)."""
+    return [a for a in case.actions if sees_action(user, a, case.panel)]
 
 
 def may_update_action(user, case: Case, action) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app.actions.access import sees_action, shown_on_case
 from app.actions.models import Action
 from app.core import audit
 from app.core.access import case_filter
@@ -80,9 +81,10 @@ def papers(user, meeting: Meeting, *, audit_as: str = "case.agenda_listed") -> P
     per_carried = settings.minutes_per_carried_action()
     times = timing(meeting, items, per_case, carried_total, per_carried)
     rows = [Row(n, item, times.starts[item.id], item.case if item.case_id in visible else None,
-                list(item.case.actions) if item.case_id in visible else [])
+                shown_on_case(user, item.case) if item.case_id in visible else [])
             for n, item in enumerate(items, start=1)]
-    carried_rows = [CarriedRow(a.due_on, a if a.case_id in visible else None) for a in carried]
+    carried_rows = [CarriedRow(a.due_on, a if a.case_id in visible and sees_action(user, a, meeting.panel) else None)
+                    for a in carried]
     for case_id in sorted(visible):
         audit.record(audit_as, case_id=case_id, user=user)
     return Papers(meeting, rows, carried_rows, carried_total, times, per_case, list(meeting.attendance),

@@ -18,7 +18,8 @@ from app.actions.services import NewAction, add_actions, update_action
 from app.cases.services import add_research
 from app.core.extensions import db
 from app.core.models import Case
-from app.core.timeutil import today
+from app.core.timeutil import today, utcnow
+from app.meetings.minutes import issue_minutes
 from tests.app.support import audit_rows, list_case, meeting_on, post_form, seat, sign_in, step
 from tests.conftest import csrf_token
 from tests.panels.marac.recipe import body as marac_body
@@ -106,8 +107,9 @@ def test_a_panel_member_sees_only_their_own_agencys_research_and_actions(app, ma
         seat(meeting, member)
     add_research(health, case, "GP record: two attendances for injuries")
     add_research(housing, case, "Tenancy: reports of noise and shouting")
-    _with_action(case, health.agency, "Flag the GP record")
-    _with_action(case, housing.agency, "Change the locks")
+    add_actions(case, [NewAction(health.agency_id, "Flag the GP record", today() + timedelta(days=7)),
+                       NewAction(housing.agency_id, "Change the locks", today() + timedelta(days=7))], meeting)
+    db.session.commit()
 
     page = sign_in(app, health).get(f"/cases/{case.id}").get_data(as_text=True)
     assert "two attendances" in page and "Flag the GP record" in page
@@ -115,8 +117,15 @@ def test_a_panel_member_sees_only_their_own_agencys_research_and_actions(app, ma
     described = api.get(health, f"/api/v1/cases/{case.id}").get_json()
     assert [a["text"] for a in described["actions"]] == ["Flag the GP record"]
 
+    db.session.refresh(meeting)
+    issue_minutes(meeting, utcnow())
+    db.session.commit()
+    minutes = sign_in(app, health).get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
+    assert "Flag the GP record" in minutes and "Change the locks" not in minutes
+
     everything = sign_in(app, chair).get(f"/cases/{case.id}").get_data(as_text=True)
     assert all(text in everything for text in ("two attendances", "noise and shouting", "Change the locks"))
+    assert "Change the locks" in sign_in(app, chair).get(f"/meetings/{meeting.id}/minutes").get_data(as_text=True)
 
 
 def test_an_agency_contact_sees_their_agencys_cases_of_their_panel_and_no_other(
