@@ -170,4 +170,8 @@ def assign(user, case: Case, action: Action, person: User | None) -> dict[str, s
     action.assignee_id = person.id if person else None
     audit.record("action.assign", case_id=case.id, user=user,
                  detail=f"action={action.id} fields={','.join(audit.changed_fields(action)) or 'none'}")
+    if person is not None:
+        notifications.notify([person], notifications.ACTION_ASSIGNED, action.uid,
+                             f"{case.reference}: an action is assigned to you, due {action.due_on:%d %B %Y}.",
+                             notifications.path_for("actions.update", case_id=case.id, action_id=action.id))
     return {}

@@ -137,4 +137,6 @@ def _history(area, new_case, step, actions, coordinator) -> None:
 
 
 DEMO = Demo(users=(("coordinator", "COUNCIL", "coordinator"), ("member.health", "HEALTH", "panel_member"),
-                   ("member.housing", "HOUSING", "panel_member")), seed=seed)
+                   ("member.housing", "HOUSING", "panel_member"),
+                   # The police's single point of contact for MARAC: the one agency-wide view, given per panel.
+                   ("contact.police", "POLICE", "agency_contact")), seed=seed)

@@ -90,6 +90,7 @@ def test_an_actions_assignee_sees_the_case_and_settles_it_and_a_colleague_does_n
                             data={"assignee": housing.id, "csrf_token": csrf_token(browser)})
     assert response.status_code == 302
     assert api.get(housing, f"/api/v1/cases/{case.id}").status_code == 200
+    assert case.reference in sign_in(app, housing).get("/notifications").get_data(as_text=True)  # they are told
     db.session.refresh(action)  # naming someone is a change: the action's version moved on
     done = api.post(housing, f"/api/v1/cases/{case.id}/actions/{action.id}",
                     {"status": "complete", "outcome": "Alarm fitted", "version": action.version})
