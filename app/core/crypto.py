@@ -12,7 +12,7 @@ import os
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -190,6 +190,7 @@ class IndexKeys:
 
     keys: dict[str, bytes]
     current: str
+    _derived: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_config(cls, spec: str | None) -> IndexKeys:
@@ -210,29 +211,32 @@ class IndexKeys:
             keys[key_id] = _decode_key(material)
         return cls(keys, next(iter(keys)))
 
+    def derive(self, purpose: str, key_id: str | None = None) -> bytes:
+        """One purpose's key under one root key (default: the current one), derived with HKDF: no two purposes
+        share a key, and no two root keys give the same purpose key."""
+        key_id = key_id or self.current
+        if key_id not in self.keys:
+            raise KeyError_(f"blind-index key {key_id!r} is not in BLIND_INDEX_KEY")
+        if (key_id, purpose) not in self._derived:
+            self._derived[key_id, purpose] = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
+            ).derive(self.keys[key_id])
+        return self._derived[key_id, purpose]
+
 
 def index_keys() -> IndexKeys:
-    """Return the application's blind-index keys (read once per app)."""
-    keys = current_app.extensions.get("index_keys")
-    if keys is None:
-        keys = IndexKeys.from_config(current_app.config.get("BLIND_INDEX_KEY"))
-        current_app.extensions["index_keys"] = keys
-    return keys
+    """Return the application's blind-index keys (read again whenever BLIND_INDEX_KEY changes)."""
+    spec = current_app.config.get("BLIND_INDEX_KEY")
+    cached = current_app.extensions.get("index_keys")
+    if cached is None or cached[0] != spec:
+        cached = (spec, IndexKeys.from_config(spec))
+        current_app.extensions["index_keys"] = cached
+    return cached[1]
 
 
 def derived_key(purpose: str, key_id: str | None = None) -> bytes:
-    """Return one purpose's key under one root key (default: the current one), derived with HKDF: no two purposes
-    share a key, and no two root keys give the same purpose key."""
-    keys = index_keys()
-    key_id = key_id or keys.current
-    if key_id not in keys.keys:
-        raise KeyError_(f"blind-index key {key_id!r} is not in BLIND_INDEX_KEY")
-    cache = current_app.extensions.setdefault("blind_index_keys", {})
-    if (key_id, purpose) not in cache:
-        cache[key_id, purpose] = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
-        ).derive(keys.keys[key_id])
-    return cache[key_id, purpose]
+    """Return the key for one purpose under one configured root key (default: the current one)."""
+    return index_keys().derive(purpose, key_id)
 
 
 def keyed_hash(purpose: str, *parts: str, key_id: str | None = None) -> str:
