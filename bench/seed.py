@@ -28,10 +28,10 @@ from sqlalchemy import Table, func, insert, select, text
 from app.actions.models import Action
 from app.auth.passwords import hash_password
 from app.core.audit import AuditEvent
-from app.core.crypto import derived_key, keyring, normalise
+from app.core.crypto import derived_key, index_chars, index_keys, keyring, normalise
 from app.core.extensions import db
 from app.core.models import Agency, Case, Membership, Subject, User
-from app.core.subjects import MATCH_PURPOSE, person_index
+from app.core.subjects import INDEX_COLUMNS, person_index
 from app.core.timeutil import add_months, utcnow
 from app.measures import rollup
 from app.meetings.models import AgendaItem, Meeting, MeetingMember
@@ -230,8 +230,9 @@ class _Seeder:
         self.sentences = [fake.sentence(nb_words=12) for _ in range(2000)]
         self.paragraphs = [fake.paragraph(nb_sentences=3) for _ in range(500)]
         self.ring = keyring()
-        self.index_key = derived_key(MATCH_PURPOSE)
-        self.index_chars = len(person_index("a", "b", "2000-01-01"))
+        self.index_key_id = index_keys().current
+        self.index_keys = {column: derived_key(purpose) for purpose, column in INDEX_COLUMNS.items()}
+        self.index_chars = index_chars()
         self.today = today
         self.start = today - timedelta(days=years * 365)  # 365-day years: the default keeps its old dates
         self.span = (today - self.start).days
@@ -252,16 +253,20 @@ class _Seeder:
         h = f"{bits:032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[bits & 3]}{h[17:20]}-{h[20:]}"
 
-    def match_index(self, forename: str, surname: str, dob: str) -> str:
-        """person_index() with each part's normalisation cached (names come from small pools).
+    def indexes(self, forename: str, surname: str, dob: str) -> dict[str, str]:
+        """person_index() for every purpose, by column, with each part's normalisation cached (names come from
+        small pools).
 
         The first subjects are also indexed by person_index() itself: a mismatch stops the seeding.
         """
         message = "\x1f".join((_normalised(forename), _normalised(surname), _normalised(dob))).encode()
-        digest = hmac.new(self.index_key, message, hashlib.sha256).hexdigest()[: self.index_chars]
-        if self.next_subject_id < 200 and digest != person_index(forename, surname, dob):
-            raise RuntimeError("bench.seed's blind index no longer matches app.subjects.person_index")
-        return digest
+        values = {column: f"{self.index_key_id}:"
+                          f"{hmac.new(key, message, hashlib.sha256).hexdigest()[: self.index_chars]}"
+                  for column, key in self.index_keys.items()}
+        if self.next_subject_id < 200 and any(values[column] != person_index(purpose, forename, surname, dob)
+                                              for purpose, column in INDEX_COLUMNS.items()):
+            raise RuntimeError("bench.seed's blind indexes no longer match app.subjects.person_index")
+        return values
 
     def enc(self, table: str, column: str, uid: str, value: str | None) -> str | None:
         """Encrypt as EncryptedField does: associated data table|<column>_ct|row uid."""
@@ -334,7 +339,7 @@ class _Seeder:
             "surname_ct": self.enc("subjects", "surname", uid, surname),
             "date_of_birth_ct": self.enc("subjects", "date_of_birth", uid, dob),
             "address_ct": self.enc("subjects", "address", uid, address),
-            "match_index": self.match_index(forename, surname, dob)})
+            **self.indexes(forename, surname, dob)})
         return subject_id
 
     def _dash(self, yes: int) -> str:

@@ -89,9 +89,9 @@ def seeded_victims(app: Flask, count: int, seed_value: int) -> list[Victim]:
         for case_id in rng.sample(range(low, high + 1), min(high - low + 1, count * 3)):
             case = db.session.get(Case, case_id)
             subject = case.subject if case is not None else None
-            if subject is None or subject.match_index in victims:
+            if subject is None or subject.repeat_index in victims:
                 continue
-            victims[subject.match_index] = Victim(subject.forename, subject.surname, subject.date_of_birth,
+            victims[subject.repeat_index] = Victim(subject.forename, subject.surname, subject.date_of_birth,
                                                   case.referred_on)
             if len(victims) == count:
                 break

@@ -28,7 +28,7 @@ from app.core.extensions import db
 from app.core.models import AGENCY_KINDS, Case, Subject, new_uid
 from app.core.roles import AGENCY_CONTACT_SEAT, COORDINATOR_SEAT, PANEL_MEMBER_SEAT
 from app.core.settings import Setting, SettingGroup
-from app.core.subjects import is_person, new_subject
+from app.core.subjects import REPEAT, is_person, new_subject, same_person
 from app.core.timeutil import add_months, add_working_days, today, utcnow
 from app.measures.charts import display
 from app.measures.compute import Results, answer
@@ -82,6 +82,8 @@ __all__ = [
     "AccessModel", "actor", "coordinates", "load_case", "policy", "sees_repeat_status",
     # Its tables: a joined-table case, the people it is about, encrypted columns (app.core).
     "AGENCY_KINDS", "Case", "EncryptedField", "Subject", "db", "is_person", "new_subject", "new_uid",
+    # Finding the same person again: a panel's own repeat detection has its own blind index (app.core.subjects).
+    "REPEAT", "same_person",
     # Its local rules, with types, defaults, bounds and help (app.core.settings).
     "Setting", "SettingGroup",
     # Time: calendar months, working days with England and Wales bank holidays, the UK's today (app.core.timeutil).

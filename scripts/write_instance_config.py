@@ -21,7 +21,7 @@ path.write_text(
     "ENV_NAME = 'development'\n"
     f"SECRET_KEY = {secrets.token_urlsafe(48)!r}\n"
     f"DATA_KEYS = {'k1:' + key()!r}\n"
-    f"BLIND_INDEX_KEY = {key()!r}\n"
+    f"BLIND_INDEX_KEY = {'b1:' + key()!r}\n"
 )
 path.chmod(0o600)
 print(f"Wrote {path} with new random keys")

@@ -1,6 +1,9 @@
 """The Alembic migrations build exactly the schema the models declare, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import os
 from contextlib import contextmanager
@@ -9,12 +12,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_migrate import check, downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
+from app.core.crypto import keyring, normalise
 from app.core.extensions import db
+from app.core.subjects import INDEX_COLUMNS, same_person
 from tests.conftest import scratch_postgres_database
 from tests.conftest import test_config as config_for
 
@@ -110,3 +117,59 @@ def test_migration_files_are_dated_and_linear():
     for revision in revisions:
         name = os.path.basename(revision.path)
         assert name[:8].isdigit() and name[8] == "_", f"{name} does not start with its date (YYYYMMDD_)"
+
+
+def _old_match_index(forename: str, surname: str, dob: str) -> str:
+    """match_index as the code before the per-purpose indexes made it: one purpose, no key id (32 bits)."""
+    root = base64.b64decode(current_app.config["BLIND_INDEX_KEY"])
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"blind-index:subject-match").derive(root)
+    message = "\x1f".join(normalise(part) for part in (forename, surname, dob)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:8]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", POSTGRES])
+def test_the_blind_index_migration_keeps_every_old_index_value_and_rotation_replaces_them(backend, tmp_path):
+    people = [("Amelia", "Hartley", "1990-04-12"), ("Zoë", "O'Brien", "1985-11-30"), ("Siân", "Rhys", None)]
+    with _empty_database(backend, tmp_path) as url, _quiet_alembic_logging():
+        application = create_app(config_for(url))
+        with application.app_context():
+            try:
+                upgrade(revision="73e44ff024c9")
+                old = {}
+                for n, (forename, surname, dob) in enumerate(people, 1):
+                    uid = f"6f1c2a3e-0000-4000-8000-00000000000{n}"
+                    sealed = {f"{f}_ct": keyring().encrypt(v, context=f"subjects|{f}_ct|{uid}") if v else None
+                              for f, v in (("forename", forename), ("surname", surname), ("date_of_birth", dob))}
+                    old[n] = _old_match_index(forename, surname, dob) if dob else None
+                    db.session.execute(text(
+                        "INSERT INTO subjects (id, uid, forename_ct, surname_ct, date_of_birth_ct, match_index) "
+                        "VALUES (:id, :uid, :forename_ct, :surname_ct, :date_of_birth_ct, :match_index)"),
+                        {"id": n, "uid": uid, **sealed, "match_index": old[n]})
+                db.session.commit()
+
+                upgrade()
+                stored = {row[0]: row[1:] for row in db.session.execute(text(
+                    "SELECT id, matching_index, repeat_index, search_index FROM subjects ORDER BY id"))}
+                assert stored == {1: (f"b1/subject-match:{old[1]}",) * 3, 2: (f"b1/subject-match:{old[2]}",) * 3,
+                                  3: (None, None, None)}
+                for n, person in enumerate(people[:2], 1):  # found by every use before any recomputation
+                    for purpose in INDEX_COLUMNS:
+                        assert db.session.scalars(same_person(purpose, *person)).all() == [n]
+                db.session.commit()  # the migration's ALTER TABLE waits for any open read (PostgreSQL)
+
+                downgrade(revision="73e44ff024c9")
+                assert dict(db.session.execute(text("SELECT id, match_index FROM subjects")).all()) == old
+                db.session.commit()
+                upgrade()
+
+                result = application.test_cli_runner().invoke(args=["keys", "rotate-index", "--batch", "1"])
+                assert "Recomputed the blind indexes of 2 subjects under key b1; 0 index values" in result.output
+                for n, person in enumerate(people[:2], 1):
+                    values = db.session.execute(text("SELECT matching_index, repeat_index, search_index "
+                                                     "FROM subjects WHERE id = :id"), {"id": n}).one()
+                    assert all(v.startswith("b1:") for v in values) and len(set(values)) == 3
+                    for purpose in INDEX_COLUMNS:
+                        assert db.session.scalars(same_person(purpose, *person)).all() == [n]
+            finally:
+                db.session.remove()
+                db.engine.dispose()

@@ -10,10 +10,10 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.auth import accounts, tokens
-from app.core import audit, crypto
+from app.core import audit, crypto, subjects
 from app.core.extensions import db
 from app.core.guard import check_database, is_development
-from app.core.models import AGENCY_KINDS, Agency, User
+from app.core.models import AGENCY_KINDS, Agency, Subject, User
 from app.core.roles import role as role_named
 from app.core.roles import roles
 
@@ -138,7 +138,7 @@ def create_token(email: str):
 
 @click.group()
 def keys():
-    """Manage data encryption keys."""
+    """Manage data encryption keys and blind-index keys."""
 
 
 @keys.command("generate")
@@ -164,7 +164,46 @@ def rotate_keys(batch: int):
             db.session.commit()
     remaining = sum(db.session.scalar(select(func.count()).select_from(m).where(_not_under(m, n, ring.primary)))
                     or 0 for m, n in crypto.ENCRYPTED_FIELDS)
+    audit.record("admin.keys_rotate", detail=f"key={ring.primary} reencrypted={total} remaining={remaining}")
+    db.session.commit()
     click.echo(f"Re-encrypted {total} values under key {ring.primary}; {remaining} values on other keys remain.")
+
+
+@keys.command("rotate-index")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def rotate_index(batch: int):
+    """Recompute every subject's blind indexes under the current BLIND_INDEX_KEY. Safe to stop and run again.
+
+    Until it reports 0 values on other keys, keep the older keys in BLIND_INDEX_KEY: matching, repeat detection
+    and search look a person up under every configured key, so they find people not yet recomputed.
+    """
+    current = crypto.index_keys().current
+    before = subjects.index_values_by_key()
+    unknown = before.get("?", 0)
+    audit.record("admin.index_rotate_start", detail=f"key={current} values={_tally(before)}")
+    db.session.commit()  # on record even if the run is stopped part-way
+    if unknown:
+        click.echo(f"Warning: {unknown} index values are under keys no longer in BLIND_INDEX_KEY; matching, repeat "
+                   "detection and search miss those people until this command finishes.", err=True)
+    stale, total, last_id = subjects.stale_indexes(current), 0, 0
+    while True:
+        rows = db.session.scalars(select(Subject).where(stale, Subject.id > last_id)
+                                  .order_by(Subject.id).limit(batch)).all()
+        if not rows:
+            break
+        total += sum(subjects.reindex(row) for row in rows)
+        last_id = rows[-1].id
+        db.session.commit()
+    after = subjects.index_values_by_key()
+    remaining = sum(n for tag, n in after.items() if tag != current)
+    audit.record("admin.index_rotate", detail=f"key={current} recomputed={total} remaining={remaining}")
+    db.session.commit()
+    click.echo(f"Recomputed the blind indexes of {total} subjects under key {current}; {remaining} index values "
+               "on other keys remain.")
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ",".join(f"{tag}:{n}" for tag, n in sorted(counts.items())) or "none"
 
 
 def _not_under(model, name: str, key_id: str):

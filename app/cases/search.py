@@ -8,14 +8,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.access import matching_panels, visible_cases
 from app.core.crypto import normalise
 from app.core.extensions import db
-from app.core.models import MAX_INT, NEWEST_FIRST, Case, Subject
-from app.core.subjects import is_person, person_index
+from app.core.models import MAX_INT, NEWEST_FIRST, Case
+from app.core.subjects import SEARCH, is_person, same_person
 from app.core.timeutil import today
 from app.web.forms import (
     NUL_MESSAGE,
@@ -120,7 +119,7 @@ def by_person(user, forename: str, surname: str, date_of_birth: date) -> list[Ca
     """The cases about this person that the user may open: found by the blind index, confirmed by decryption, in the
     panels that take part in cross-panel matching (a compartment's cases are never found by a person's details)."""
     dob = date_of_birth.isoformat()
-    same_index = select(Subject.id).where(Subject.match_index == person_index(forename, surname, dob))
+    same_index = same_person(SEARCH, forename, surname, dob)  # search's own index, not matching's or repeats'
     candidates = db.session.scalars(_found(user).where(Case.subject_id.in_(same_index),
                                                        Case.panel.in_(matching_panels())))
     return [case for case in candidates if is_person(case.subject, forename, surname, dob)]

@@ -9,9 +9,10 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -178,26 +179,103 @@ def normalise(value: str) -> str:
     return "".join(ch for ch in stripped.casefold() if ch.isalnum())
 
 
-def derived_key(purpose: str) -> bytes:
-    """Return the key for one purpose, derived (HKDF) from BLIND_INDEX_KEY: no two purposes share a key."""
-    cache = current_app.extensions.setdefault("blind_index_keys", {})
-    if purpose not in cache:
-        root_text = current_app.config.get("BLIND_INDEX_KEY")
-        if not root_text:
+#: The key id of a BLIND_INDEX_KEY given in the old single-key form (just the base64 key).
+LEGACY_INDEX_KEY_ID = "b1"
+_INDEX_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+@dataclass(frozen=True)
+class IndexKeys:
+    """Blind-index root keys by id; new index values are computed under the current key (the first)."""
+
+    keys: dict[str, bytes]
+    current: str
+    _derived: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_config(cls, spec: str | None) -> IndexKeys:
+        """Read ``id:base64key,id2:base64key`` (the first is current), or one bare base64 key (its id is b1)."""
+        if not spec or not str(spec).strip():
             raise KeyError_("BLIND_INDEX_KEY is not set")
-        cache[purpose] = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
-        ).derive(_decode_key(root_text))
-    return cache[purpose]
+        spec = str(spec).strip()
+        if ":" not in spec:
+            return cls({LEGACY_INDEX_KEY_ID: _decode_key(spec)}, LEGACY_INDEX_KEY_ID)
+        keys: dict[str, bytes] = {}
+        for part in spec.split(","):
+            key_id, sep, material = part.strip().partition(":")
+            if not sep or not _INDEX_KEY_ID.fullmatch(key_id) or ":" in material:
+                raise KeyError_("BLIND_INDEX_KEY must look like 'id:base64key,id2:base64key' (ids of letters, "
+                                "digits, '-' and '_', at most 16), or be one base64 key")
+            if key_id in keys:
+                raise KeyError_(f"blind-index key id {key_id!r} appears twice in BLIND_INDEX_KEY")
+            keys[key_id] = _decode_key(material)
+        return cls(keys, next(iter(keys)))
+
+    def derive(self, purpose: str, key_id: str | None = None) -> bytes:
+        """One purpose's key under one root key (default: the current one), derived with HKDF: no two purposes
+        share a key, and no two root keys give the same purpose key."""
+        key_id = key_id or self.current
+        if key_id not in self.keys:
+            raise KeyError_(f"blind-index key {key_id!r} is not in BLIND_INDEX_KEY")
+        if (key_id, purpose) not in self._derived:
+            self._derived[key_id, purpose] = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{purpose}".encode()
+            ).derive(self.keys[key_id])
+        return self._derived[key_id, purpose]
 
 
-def keyed_hash(purpose: str, *parts: str) -> str:
+def index_keys() -> IndexKeys:
+    """Return the application's blind-index keys (read again whenever BLIND_INDEX_KEY changes)."""
+    spec = current_app.config.get("BLIND_INDEX_KEY")
+    cached = current_app.extensions.get("index_keys")
+    if cached is None or cached[0] != spec:
+        cached = (spec, IndexKeys.from_config(spec))
+        current_app.extensions["index_keys"] = cached
+    return cached[1]
+
+
+def derived_key(purpose: str, key_id: str | None = None) -> bytes:
+    """Return the key for one purpose under one configured root key (default: the current one)."""
+    return index_keys().derive(purpose, key_id)
+
+
+def keyed_hash(purpose: str, *parts: str, key_id: str | None = None) -> str:
     """Return the full HMAC-SHA256 (hex) of the parts, exactly as given, under this purpose's key."""
-    return hmac.new(derived_key(purpose), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(derived_key(purpose, key_id), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
-def blind_index(purpose: str, *parts: str) -> str:
-    """Return a truncated HMAC-SHA256 over the normalised parts, keyed for this purpose only."""
-    digest = keyed_hash(purpose, *(normalise(p) for p in parts))
-    bits = int(current_app.config.get("BLIND_INDEX_BITS", 32))
-    return digest[: max(4, bits // 4)]
+def index_chars() -> int:
+    """How many hex characters of the HMAC a blind index keeps (BLIND_INDEX_BITS, at least 16 bits)."""
+    return max(4, int(current_app.config.get("BLIND_INDEX_BITS", 32)) // 4)
+
+
+def index_digest(purpose: str, *parts: str, key_id: str | None = None) -> str:
+    """The truncated HMAC-SHA256 over the normalised parts, keyed for this purpose only, without its key id."""
+    return keyed_hash(purpose, *(normalise(p) for p in parts), key_id=key_id)[: index_chars()]
+
+
+def blind_index(purpose: str, *parts: str, key_id: str | None = None, tag: str | None = None) -> str:
+    """Return the stored form of a blind index, ``<key id>:<truncated HMAC>``, under the current key by default.
+
+    ``tag`` replaces the key id in the stored form, for values derived another way than by the purpose of their
+    column (see ``blind_index_candidates``).
+    """
+    key_id = key_id or index_keys().current
+    return f"{tag or key_id}:{index_digest(purpose, *parts, key_id=key_id)}"
+
+
+def legacy_tag(purpose: str) -> str:
+    """The key id stored with values made before purposes were separated: under key b1, for ``purpose``."""
+    return f"{LEGACY_INDEX_KEY_ID}/{purpose}"
+
+
+def blind_index_candidates(purpose: str, *parts: str, legacy_purpose: str | None = None) -> list[str]:
+    """Every stored form this purpose's value of the parts may have: under the current key and under each older
+    key still configured (a rotation under way), and, with ``legacy_purpose``, the value made before purposes were
+    separated (migrated as ``b1/<legacy purpose>:...``) while key b1 is configured."""
+    keys = index_keys()
+    values = [blind_index(purpose, *parts, key_id=key_id) for key_id in keys.keys]
+    if legacy_purpose and LEGACY_INDEX_KEY_ID in keys.keys:
+        values.append(blind_index(legacy_purpose, *parts, key_id=LEGACY_INDEX_KEY_ID,
+                                  tag=legacy_tag(legacy_purpose)))
+    return values

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from app.core.crypto import KeyError_, Keyring, check_key
+from app.core.crypto import IndexKeys, KeyError_, Keyring
 from app.core.extensions import db
 
 #: Secret keys seen in examples, tests and tutorials.
@@ -49,7 +49,9 @@ def configuration_problems(app) -> list[str]:
 
 def _keys(cfg) -> list[tuple[str, bytes]]:
     """Every configured key's bytes (their presence and format are checked at start-up in every environment)."""
-    found = [("BLIND_INDEX_KEY", base64.b64decode(cfg["BLIND_INDEX_KEY"]))]
+    index = IndexKeys.from_config(cfg["BLIND_INDEX_KEY"])
+    found = [(f"BLIND_INDEX_KEY {key_id}" if ":" in str(cfg["BLIND_INDEX_KEY"]) else "BLIND_INDEX_KEY", material)
+             for key_id, material in index.keys.items()]
     for part in str(cfg["DATA_KEYS"]).split(","):
         key_id, _, material = part.strip().partition(":")
         found.append((f"DATA_KEYS {key_id}", base64.b64decode(material)))
@@ -108,6 +110,6 @@ def require_keys(app) -> None:
     except KeyError_ as exc:
         raise RuntimeError(f"Invalid DATA_KEYS or DATA_KEY_PRIMARY: {exc}") from exc
     try:
-        check_key(app.config["BLIND_INDEX_KEY"])
+        IndexKeys.from_config(app.config["BLIND_INDEX_KEY"])
     except KeyError_ as exc:
         raise RuntimeError(f"Invalid BLIND_INDEX_KEY: {exc}") from exc

@@ -132,8 +132,11 @@ class Subject(db.Model):
     surname_ct: Mapped[str | None] = mapped_column(Text)
     date_of_birth_ct: Mapped[str | None] = mapped_column(Text)
     address_ct: Mapped[str | None] = mapped_column(Text)
-    #: Compound blind index over normalised forename + surname + date of birth (never a single field).
-    match_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Compound blind indexes over normalised forename + surname + date of birth (never a single field), one per
+    #: use, each under its own derived key and stored as ``<key id>:<hex>`` (app/core/subjects.py).
+    matching_index: Mapped[str | None] = mapped_column(String(96), index=True)
+    repeat_index: Mapped[str | None] = mapped_column(String(96), index=True)
+    search_index: Mapped[str | None] = mapped_column(String(96), index=True)
 
     forename = EncryptedField()
     surname = EncryptedField()

@@ -5,7 +5,20 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from panels.kit import Case, Context, Intake, Subject, add_months, db, fire, is_person, new_subject, not_future
+from panels.kit import (
+    REPEAT,
+    Case,
+    Context,
+    Intake,
+    Subject,
+    add_months,
+    db,
+    fire,
+    is_person,
+    new_subject,
+    not_future,
+    same_person,
+)
 from panels.marac import dash, settings
 from panels.marac.models import MaracReferral
 from panels.marac.schema import DETAILS
@@ -19,15 +32,17 @@ def check_details(details: dict, referred_on: date, today: date) -> dict[str, st
 
 def previous_referral(subject: Subject, referred_on: date) -> Case | None:
     """Return the same victim's latest MARAC referral dated on or before this one, confirmed by decryption."""
-    if not subject.match_index:
+    forename, surname, dob = subject.forename, subject.surname, subject.date_of_birth
+    if not dob:
         return None
     # Only the blind index narrows the query, so every database drives it from that index (a victim has a
     # handful of referrals); given the panel and date as well, SQLite scans the whole panel by date instead.
-    same_index = select(Subject.id).where(Subject.match_index == subject.match_index)
+    # The repeat index is the panel's own (not search's, not cross-panel matching's).
+    same_index = same_person(REPEAT, forename, surname, dob)
     candidates = db.session.scalars(select(Case).where(Case.subject_id.in_(same_index))
                                     .order_by(Case.referred_on.desc(), Case.id.desc()))
     return next((c for c in candidates if c.panel == "marac" and c.state != "draft" and c.referred_on <= referred_on
-                 and is_person(c.subject, subject.forename, subject.surname, subject.date_of_birth)), None)
+                 and is_person(c.subject, forename, surname, dob)), None)
 
 
 def is_within_repeat_window(previous_on: date, referred_on: date) -> bool:

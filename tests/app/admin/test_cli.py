@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.auth.models import ApiToken
 from app.auth.passwords import verify_password
 from app.core.audit import AuditEvent
-from app.core.models import Agency, Membership, User
+from app.core.models import Agency, Membership, Subject, User
 from app.core.timeutil import utcnow
 from app.meetings.agenda import create_meeting
 from tests.app.support import open_link
@@ -189,3 +189,24 @@ def test_tokens_create_for_an_unknown_user_fails(cli, db):
     result = cli("tokens", "create", "nobody@x.example")
     assert result.exit_code == 1 and "no user nobody@x.example" in result.output
     assert _count(db, ApiToken) == 0
+
+
+# --- keys ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command, action, detail", [
+    ("rotate", "admin.keys_rotate", "key=t1 reencrypted=0 remaining=0"),
+    ("rotate-index", "admin.index_rotate", "key=b1 recomputed=1 remaining=0"),
+])
+def test_key_rotations_are_audited(cli, db, command, action, detail):
+    subject = Subject()
+    subject.forename, subject.surname, subject.date_of_birth = "Amelia", "Hartley", "1990-04-12"
+    subject.repeat_index = subject.matching_index = subject.search_index = "b0:0000"  # under a key since retired
+    db.session.add(subject)
+    db.session.commit()
+    result = cli("keys", command, "--batch", "1")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == action)).all() == [detail]
+    if command == "rotate-index":
+        assert "3 index values are under keys no longer in BLIND_INDEX_KEY" in result.output
+        assert db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "admin.index_rotate_start")
+                                  ).all() == ["key=b1 values=?:3"]

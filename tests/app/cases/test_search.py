@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db as _db
 from app.core.models import Case
-from app.core.subjects import person_index
+from app.core.subjects import SEARCH, person_index
 from app.core.timeutil import today
 from tests.app.support import (
     UNKNOWN_ID,
@@ -84,7 +84,7 @@ def test_a_person_is_found_by_names_and_date_of_birth_in_any_spelling(app, make_
 def test_a_blind_index_collision_is_not_found(app, make_user, make_referral, health_case):
     """The index is truncated and can collide: every candidate is confirmed on its decrypted names and birth date."""
     other = make_referral(make_user("practitioner", "POLICE"), forename="Harriet", surname="Nkemelu")
-    other.subject.match_index = person_index("Carys", "Llewellyn-Jones", BORN.isoformat())
+    other.subject.search_index = person_index(SEARCH, "Carys", "Llewellyn-Jones", BORN.isoformat())
     _db.session.commit()
     browser = sign_in(app, make_user("coordinator", "COUNCIL", panels=("marac",)))
     assert found(search_cases(browser, **person())) == [health_case.reference]

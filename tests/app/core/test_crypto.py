@@ -19,11 +19,12 @@ from app.core.crypto import (
     KeyError_,
     Keyring,
     blind_index,
+    index_digest,
     normalise,
 )
 from app.core.extensions import db as _db
 from app.core.models import Membership, Subject, User
-from app.core.subjects import MATCH_PURPOSE, person_index
+from app.core.subjects import REPEAT, person_index, same_person
 from panels.marac.models import MaracReferral
 from tests.conftest import referral_body
 from tests.conftest import test_config as config_for
@@ -63,9 +64,11 @@ def index_settings(app):
     """Let a test change BLIND_INDEX_KEY/BITS; restored (and the derived-key cache dropped) afterwards."""
     saved = {k: app.config.get(k) for k in ("BLIND_INDEX_KEY", "BLIND_INDEX_BITS")}
     app.extensions.pop("blind_index_keys", None)
+    app.extensions.pop("index_keys", None)
     yield app.config
     app.config.update(saved)
     app.extensions.pop("blind_index_keys", None)
+    app.extensions.pop("index_keys", None)
 
 
 # --- the keyring on its own ----------------------------------------------------------------------
@@ -253,18 +256,19 @@ def test_every_registered_field_is_a_text_column_beside_the_descriptor():
 def test_blind_index_is_purpose_separated(app):
     assert blind_index("subject-match", "Amelia", "Hartley", "1990-04-12") != \
         blind_index("another-purpose", "Amelia", "Hartley", "1990-04-12")
-    assert blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-12") == \
-        person_index("Amelia", "Hartley", "1990-04-12")
+    assert blind_index(REPEAT, "Amelia", "Hartley", "1990-04-12") == \
+        person_index(REPEAT, "Amelia", "Hartley", "1990-04-12")
 
 
 def test_blind_index_is_deterministic_and_keyed(app, index_settings):
-    first = blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-12")
-    assert first == blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-12")
-    assert first != blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-13")
+    first = blind_index(REPEAT, "Amelia", "Hartley", "1990-04-12")
+    assert first == blind_index(REPEAT, "Amelia", "Hartley", "1990-04-12")
+    assert first != blind_index(REPEAT, "Amelia", "Hartley", "1990-04-13")
     assert not re.search("amelia|hartley|1990", first, re.I)
     index_settings["BLIND_INDEX_KEY"] = b64key(0x77)
     app.extensions.pop("blind_index_keys", None)
-    assert blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-12") != first
+    app.extensions.pop("index_keys", None)
+    assert blind_index(REPEAT, "Amelia", "Hartley", "1990-04-12") != first
 
 
 def test_blind_index_parts_are_kept_apart(app):
@@ -275,9 +279,10 @@ def test_blind_index_parts_are_kept_apart(app):
 @pytest.mark.parametrize("bits", [16, 32, 64, 256])
 def test_blind_index_truncated_to_configured_bits(app, index_settings, bits):
     index_settings["BLIND_INDEX_BITS"] = 256
-    full = blind_index("p", "Amelia", "Hartley")
+    full = index_digest("p", "Amelia", "Hartley")
     index_settings["BLIND_INDEX_BITS"] = bits
-    value = blind_index("p", "Amelia", "Hartley")
+    value = index_digest("p", "Amelia", "Hartley")
+    assert blind_index("p", "Amelia", "Hartley") == f"b1:{value}"
     assert len(value) * 4 == bits
     assert full.startswith(value)
     assert re.fullmatch("[0-9a-f]+", value)
@@ -288,8 +293,8 @@ def test_blind_index_truncated_to_configured_bits(app, index_settings, bits):
     ("Ame-lia", "Hart'ley"), ("A.melia", "Hart ley"), ("ＡＭＥＬＩＡ", "ＨＡＲＴＬＥＹ"),  # fullwidth forms (NFKD)
 ])
 def test_blind_index_normalises_spelling_variants(app, variant):
-    assert blind_index(MATCH_PURPOSE, *variant, "1990-04-12") == \
-        blind_index(MATCH_PURPOSE, "Amelia", "Hartley", "1990-04-12")
+    assert blind_index(REPEAT, *variant, "1990-04-12") == \
+        blind_index(REPEAT, "Amelia", "Hartley", "1990-04-12")
 
 
 def test_normalise_folds_case_accents_punctuation():
@@ -484,8 +489,8 @@ def test_key_rotation_is_resumable_idempotent_and_retires_old_keys(app, db, make
     db.session.commit()
     assert repeat.is_repeat and repeat.repeat_of_id == first_case_id
     assert db.session.scalar(select(func.count()).select_from(Subject)
-                             .where(Subject.match_index == person_index("Rotaforename2", "Rotasurname2",
-                                                                        "1982-02-12"))) == 2
+                             .where(Subject.id.in_(same_person(REPEAT, "Rotaforename2", "Rotasurname2",
+                                                               "1982-02-12")))) == 2
 
 
 @pytest.mark.parametrize("old_id, new_id", [

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from app.cases.services import refer
 from app.core.models import Case
-from app.core.subjects import person_index
+from app.core.subjects import REPEAT, person_index
 from tests.conftest import referral_body
 from tests.kit import with_reason
 from workflows import Invalid
@@ -182,7 +182,7 @@ def test_a_different_person_does_not_match(app, db, referrer, change):
 def test_a_blind_index_collision_is_rejected_by_decrypting(app, db, referrer):
     """The truncated index can collide; the match is confirmed on the decrypted names and date of birth."""
     other = _refer(app, db, referrer, "2024-03-10", forename="Harriet", surname="Nkemelu")
-    other.subject.match_index = person_index("Zoë", "O'Brien", "1990-04-12")  # force the collision
+    other.subject.repeat_index = person_index(REPEAT, "Zoë", "O'Brien", "1990-04-12")  # force the collision
     db.session.commit()
     second = _refer(app, db, referrer, "2024-07-01", forename="Zoë", surname="O'Brien")
     assert (second.is_repeat, second.repeat_of_id) == (False, None)
