@@ -1,8 +1,9 @@
 """Roles as data: what each kind of account may reach, where it starts, and whether it is held per panel.
 
-Core declares the roles that cross panels (practitioner, analyst, administrator) and the two seat roles a panel may
-have (coordinator and panel member); a panel's access model names the seat roles it has, and registering the panel
-registers them. A person holds one role; a seat role is held on the panels of their seats (Membership rows).
+Core declares the roles that cross panels (practitioner, analyst, board member, administrator) and the two seat
+roles a panel may have (coordinator and panel member); a panel's access model names the seat roles it has, and
+registering the panel registers them. A person holds one role; a seat role is held on the panels of their seats
+(Membership rows).
 """
 from __future__ import annotations
 
@@ -56,10 +57,12 @@ PANEL_MEMBER_SEAT = Role("panel_member", "Panel member", "sees the cases on the 
                     frozenset({"signed_in", "case_work"}), "cases.index", per_panel=True, order=30)
 ANALYST = Role("analyst", "Analyst", "sees anonymised counts only, never a case",
                frozenset({"signed_in", "measures"}), "measures.index", order=40)
+BOARD_MEMBER = Role("board_member", "Board member", "sees the partnership's anonymised counts, never a case",
+                    frozenset({"signed_in", "measures"}), "measures.index", order=45)
 ADMIN = Role("admin", "Administrator", "manages accounts and settings, never sees a case",
              frozenset({"signed_in", "admin"}), "admin.users", order=50)
 #: The roles that cross panels: there whichever panels are served.
-ACROSS_PANELS = (PRACTITIONER, ANALYST, ADMIN)
+ACROSS_PANELS = (PRACTITIONER, ANALYST, BOARD_MEMBER, ADMIN)
 
 _roles: dict[str, Role] = {r.key: r for r in ACROSS_PANELS}
 
