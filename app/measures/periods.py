@@ -98,7 +98,7 @@ def parse(start: str | None, end: str | None, *, grain: str | None = None, today
     last = _parse_day(end, "to", default.end, errors)
     if errors:
         raise InvalidQuery(errors)
-    months, phrase = GRAINS[grain]
+    _, phrase = GRAINS[grain]
     if not starts_period(first, grain):
         errors["from"] = f"The from date must be the first day of a {phrase}, for example " \
                          f"{_example(grain, first, start=True)}"
@@ -107,10 +107,10 @@ def parse(start: str | None, end: str | None, *, grain: str | None = None, today
                        f"{_example(grain, last, start=False)}"
     if not errors and first > last:
         errors["from"] = "The start date must be the same as or before the end date"
-    if not errors and last > last_complete_month(today):
+    if "to" not in errors and first <= last and last > last_complete_month(today):
         errors["to"] = (f"The to date must be no later than {last_complete_month(today).isoformat()}, the end of the "
                         "last complete month: figures for a month still going on change every day")
-    if not errors and add_months(first, 12 * MAX_YEARS) <= last:
+    if "from" not in errors and first <= last and add_months(first, 12 * MAX_YEARS) <= last:
         errors["from"] = f"The period must be at most {MAX_YEARS} years long"
     if errors:
         raise InvalidQuery(errors)
