@@ -247,7 +247,7 @@ def test_practitioners_and_panel_members_do_not_see_measures(app, api, people, m
 def test_the_answer_matches_the_openapi_document(app, api, people, quarter_of_referrals):
     doc = document(app.extensions["panels"])
     operation = doc["paths"]["/api/v1/measures/{panel}"]["get"]
-    assert [p["name"] for p in operation["parameters"]] == ["panel", "from", "to", "by"]
+    assert [p["name"] for p in operation["parameters"]] == ["panel", "from", "to", "grain", "by"]
     registry = Registry().with_resource("urn:doc", Resource.from_contents(doc, default_specification=DRAFT202012))
     for query in (QUERY, f"{QUERY}&by=neighbourhood"):
         body = api.get(people["analyst"], query).get_json()
