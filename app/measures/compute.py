@@ -29,7 +29,7 @@ from app.measures.disclosure.nested import (
     with_every_group,
     year_start,
 )
-from app.measures.periods import MAX_CELLS, InvalidQuery, Period, parse, starts_period
+from app.measures.periods import MAX_CELLS, InvalidQuery, Period, last_complete_month, parse, starts_period
 from app.measures.sql import median, year_month
 
 BREAKDOWNS = {"neighbourhood": "Neighbourhood", "source_agency": "Source agency",
@@ -130,7 +130,7 @@ def answer(panel: str, args: Mapping[str, str], today: date) -> Results:
     """Check a request's panel, from, to, grain and by; compute the figures; audit the read (InvalidQuery if
     unusable)."""
     measure_set, period, by = read_query(panel, args, today)
-    results = compute(measure_set, period, by)
+    results = compute(measure_set, period, by, last_complete_month(today))
     audit.record("measures.read", detail=f"panel={panel} from={period.start} to={period.end} by={by or '-'}")
     return results
 
@@ -143,16 +143,22 @@ def shape(measure_set: MeasureSet) -> Shape:
                  exempt=frozenset(m.key for m in counted if m.published_whole))
 
 
-def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> Results:
+def compute(measure_set: MeasureSet, period: Period, by: str | None = None, complete: date | None = None) -> Results:
     """Run the panel's measures for a run of whole months (by referral date), broken down if asked, with disclosure
-    control decided over the financial years holding it (app.measures.disclosure.nested)."""
+    control decided over the financial years holding it (app.measures.disclosure.nested).
+
+    complete: the last day of the last complete month. Disclosure control is decided on complete months only, the
+    months after it counting nothing: what a month still going on holds would otherwise change, from one day to the
+    next, which of the published months are withheld.
+    """
     columns = shape(measure_set)
     months = period.month_starts()
     years = (year_start(months[0]), add_months(year_start(months[-1]), 12) - timedelta(days=1))
+    counted = (years[0], min(years[1], complete or years[1]))
     groups: dict[str, dict] = {}
     withheld: dict[str, frozenset[str]] = {}
     if by in (None, "month"):
-        hierarchy = decide_years(columns, rollup.monthly_counts(measure_set, *years), *years)
+        hierarchy = decide_years(columns, rollup.monthly_counts(measure_set, *counted), *years)
         if by:
             medians = _medians(measure_set, period, by)
             for month in months:
@@ -163,7 +169,7 @@ def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> R
         else:
             whole = rollup.whole_period(measure_set, period.start, period.end)
     else:
-        by_month = _group_counts(measure_set, by, *years)
+        by_month = _group_counts(measure_set, by, *counted)
         monthly: dict[date, dict[str, int]] = {}
         for (month, _), counts in by_month.items():
             row = monthly.setdefault(month, dict.fromkeys(columns.columns, 0))
