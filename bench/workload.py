@@ -324,9 +324,11 @@ WHERE c.panel = 'marac' AND c.state <> 'draft' AND c.referred_on BETWEEN :start 
 
 
 def measure_periods(today: date) -> dict[str, tuple[date, date]]:
-    """The periods timed: the last full calendar year, and the ten years up to today (both ends inclusive)."""
+    """The periods timed: the last full calendar year, and the ten years of whole months up to the last complete
+    month (both ends inclusive; the measures API answers whole months, quarters and financial years only)."""
+    this_month = today.replace(day=1)
     return {"last_year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
-            "ten_years": (add_months(today, -120) + timedelta(days=1), today)}
+            "ten_years": (add_months(this_month, -120), this_month - timedelta(days=1))}
 
 
 def analyst_token(app: Flask) -> str:

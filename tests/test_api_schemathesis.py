@@ -100,6 +100,9 @@ def _person() -> dict:
 def world(app, make_user) -> World:
     """A MARAC partnership with cases in every state the API can show, made with the real services."""
     fake.seed_instance(4471)
+    # The fuzzer sends hundreds of measures requests a minute: throttling them (a 429, tested in
+    # tests/app/measures/test_measures_hostile.py) would hide every other answer from it.
+    app.config["MEASURES_THROTTLE_LIMIT"] = 1_000_000
     coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
     practitioner = make_user("practitioner", "POLICE")
     make_user("panel_member", "HEALTH", panels=("marac",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from app.actions.schema import ACTION_UPDATE
 from app.api.body import MAX_BODY
 from app.cases.schema import EVENT, referral_schema
+from app.measures.periods import GRAINS, MAX_CELLS
 
 ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": {"type": "string"}, "message": {"type": "string"},
@@ -64,9 +65,16 @@ def _measures_parameters(panels: dict) -> list[dict]:
         {"name": "panel", "in": "path", "required": True, "schema": {"type": "string",
                                                                       "enum": [p.key for p in measured]}},
         {"name": "from", "in": "query", "schema": day,
-         "description": "First day, inclusive (referrals are counted by their referral date). Default: twelve "
-                        "months before `to`."},
-        {"name": "to", "in": "query", "schema": day, "description": "Last day, inclusive. Default: today."},
+         "description": "First day, inclusive: the first day of a period of the grain (referrals are counted by their "
+                        "referral date). Default: the start of the latest twelve complete months (four quarters, "
+                        "one financial year)."},
+        {"name": "to", "in": "query", "schema": day,
+         "description": "Last day, inclusive: the last day of a period of the grain, no later than the end of the last "
+                        "complete month, at most ten years after `from`. Default: the end of the last complete "
+                        "period of the grain."},
+        {"name": "grain", "in": "query", "schema": {"type": "string", "enum": list(GRAINS)},
+         "description": "What the period is made of: whole months (the default), quarters, or financial years (1 April "
+                        "to 31 March). A breakdown other than by month is over whole quarters whatever the grain."},
         {"name": "by", "in": "query", "schema": {"type": "string", "enum": breakdowns},
          "description": "Break the figures down by group (each panel allows some of these)."},
     ]
@@ -125,11 +133,18 @@ def document(panels: dict) -> dict:
                     **common}}},
             "/api/v1/measures/{panel}": {"get": {
                 "operationId": "panelMeasures",
-                "summary": "A panel's outcome measures for a period: anonymised counts with small numbers suppressed",
+                "summary": "A panel's outcome measures for a run of whole months, quarters or financial years: "
+                           "anonymised counts with small numbers suppressed",
                 "parameters": _measures_parameters(panels),
                 "responses": {"200": _json("Measures", "The measures (and each group's, with `by`)"),
-                              "422": _error("Unknown panel or breakdown, a date that is not a date, or from after "
-                                            "to"), **common}}},
+                              "422": _error("Unknown panel, grain or breakdown; a date that is not a date, not on a "
+                                            "period boundary of the grain, after the last complete month, or from "
+                                            "after to; a period over ten years; a breakdown over "
+                                            f"{MAX_CELLS:,} figures. `errors` names each field with its reason"),
+                              "429": {**_error("Too many requests for measures by this person; nothing was read"),
+                                      "headers": {"Retry-After": {"description": "Seconds to wait",
+                                                                  "schema": {"type": "integer"}}}},
+                              **common}}},
             "/api/v1/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document", "security": [],
                 "responses": {"200": {"description": "The OpenAPI 3.1 document",

@@ -17,7 +17,8 @@ from app.core.access import actor, load_case, policy
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.timeutil import today
-from app.measures.compute import answer
+from app.measures.access import require, throttle
+from app.measures.compute import answer, measure_sets
 from app.measures.periods import InvalidQuery
 from app.meetings.access import visible_meetings
 from app.meetings.models import Meeting
@@ -118,7 +119,10 @@ def _meeting(m: Meeting) -> dict:
 @bp.get("/measures/<panel>")
 @policy("measures")
 def measures(panel: str):
-    """A panel's outcome measures for a period, anonymised: small numbers are suppressed."""
+    """A panel's outcome measures for a run of whole periods, anonymised: small numbers are suppressed."""
+    throttle(actor())
+    if panel in measure_sets():
+        require(actor(), panel)  # another panel's coordinator: as if it had no measures
     try:
         results = answer(panel, request.args, today())
     except InvalidQuery as exc:

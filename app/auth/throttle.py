@@ -37,6 +37,8 @@ class Counter:
     limit_setting: str
     #: Whether a success clears the counter (an account's own) or only gives back its one place (an address's).
     cleared_by_success: bool
+    #: The configuration naming the counter's window in seconds (at most THROTTLE_WINDOW_SECONDS: see prune).
+    window_setting: str = "THROTTLE_WINDOW_SECONDS"
 
 
 def _address() -> str:
@@ -66,8 +68,8 @@ def password_check_counters(user) -> list[Counter]:
                     "THROTTLE_SECOND_FACTOR_LIMIT", True)]
 
 
-def _window() -> timedelta:
-    return timedelta(seconds=int(current_app.config["THROTTLE_WINDOW_SECONDS"]))
+def _window(setting: str = "THROTTLE_WINDOW_SECONDS") -> timedelta:
+    return timedelta(seconds=int(current_app.config[setting]))
 
 
 class Throttled(Exception):
@@ -81,12 +83,12 @@ class Throttled(Exception):
 def claim(counters: list[Counter], user=None, now: datetime | None = None) -> None:
     """Count an attempt against every counter and commit; raise Throttled if any is over its limit."""
     now = now or utcnow()
-    window = _window()
     wait = None
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = AuthThrottle.__table__
-    expired = table.c.window_start <= now - window
     for counter in counters:  # narrowest first: once one refuses, the wider ones are not charged
+        window = _window(counter.window_setting)
+        expired = table.c.window_start <= now - window
         statement = (dialect.insert(table).values(scope=counter.scope, key=counter.key, window_start=now, failures=1)
                      .on_conflict_do_update(index_elements=["scope", "key"], set_={
                          "failures": case((expired, 1), else_=table.c.failures + 1),

@@ -81,6 +81,10 @@ DEFAULTS: dict[str, object] = {
     # not a setting, on purpose: an administrator who could lower it could publish a count that identifies someone.
     "MEASURES_THRESHOLD": 5,
     "MEASURES_THRESHOLDS": {},
+    # Measures read per person (API, downloads and pages together) per window; over it, 429 with Retry-After.
+    # The window must not exceed THROTTLE_WINDOW_SECONDS (the prune job clears counters older than that).
+    "MEASURES_THROTTLE_LIMIT": 30,
+    "MEASURES_THROTTLE_SECONDS": 60,
 }
 
 ENV_OVERRIDES = {

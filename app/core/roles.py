@@ -1,9 +1,9 @@
 """Roles as data: what each kind of account may reach, where it starts, and whether it is held per panel.
 
-Core declares the roles that cross panels (practitioner, analyst, administrator) and the seat roles a panel may
-have (coordinator, panel member, an agency's single point of contact); a panel's access model names the seat roles
-it has, and registering the panel registers them. A person holds one role; a seat role is held on the panels of
-their seats (Membership rows, each in force from its first day until it ends).
+Core declares the roles that cross panels (practitioner, analyst, board member, administrator) and the seat roles a
+panel may have (coordinator, panel member, an agency's single point of contact); a panel's access model names the
+seat roles it has, and registering the panel registers them. A person holds one role; a seat role is held on the
+panels of their seats (Membership rows, each in force from its first day until it ends).
 """
 from __future__ import annotations
 
@@ -60,10 +60,12 @@ AGENCY_CONTACT_SEAT = Role("agency_contact", "Agency single point of contact",
                           frozenset({"signed_in", "case_work"}), "cases.index", per_panel=True, order=35)
 ANALYST = Role("analyst", "Analyst", "sees anonymised counts only, never a case",
                frozenset({"signed_in", "measures"}), "measures.index", order=40)
+BOARD_MEMBER = Role("board_member", "Board member", "sees the partnership's anonymised counts, never a case",
+                    frozenset({"signed_in", "measures"}), "measures.index", order=45)
 ADMIN = Role("admin", "Administrator", "manages accounts and settings, never sees a case",
              frozenset({"signed_in", "admin"}), "admin.users", order=50)
 #: The roles that cross panels: there whichever panels are served.
-ACROSS_PANELS = (PRACTITIONER, ANALYST, ADMIN)
+ACROSS_PANELS = (PRACTITIONER, ANALYST, BOARD_MEMBER, ADMIN)
 
 _roles: dict[str, Role] = {r.key: r for r in ACROSS_PANELS}
 

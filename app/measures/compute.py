@@ -1,24 +1,35 @@
 """Compute a panel's measures for a period, optionally broken down, with disclosure control applied once.
 
-A whole period's figures come from the days kept ahead (app.measures.rollup); a breakdown comes from one aggregate
-query over the panel's facts grouped by the breakdown (and one more for the whole period's medians). Nothing is
-counted row by row. Every figure then passes through app.measures.disclosure before anyone sees it.
+Periods are runs of whole months (app.measures.periods). The counts come per month: from the days kept ahead
+(app.measures.rollup), or for a breakdown by group from one aggregate query over the panel's facts grouped by month
+and group; medians from one more query over the period. Nothing is counted row by row. Every count then passes
+through app.measures.disclosure.nested, which decides the financial years holding the period, their quarters and
+months together, so that no answer, nor any difference of answers, gives away what another withholds.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, literal, select, text
 
 from app.core import audit
 from app.core.extensions import db
+from app.core.timeutil import add_months
 from app.measures import rollup
 from app.measures.definition import COUNTED, Measure, MeasureSet, Median, Rate, Share
-from app.measures.disclosure import TOTAL, CountTable, suppress
-from app.measures.periods import InvalidQuery, Period, parse, rolling_12_months
+from app.measures.disclosure import TOTAL
+from app.measures.disclosure.nested import (
+    Shape,
+    decide_groups,
+    decide_years,
+    run_groups,
+    with_every_group,
+    year_start,
+)
+from app.measures.periods import MAX_CELLS, InvalidQuery, Period, last_complete_month, parse, starts_period
 from app.measures.sql import median, year_month
 
 BREAKDOWNS = {"neighbourhood": "Neighbourhood", "source_agency": "Source agency",
@@ -78,59 +89,152 @@ def refresh_kept_days(now: datetime) -> str:
     return f"{rebuilt} days of measures rebuilt"
 
 
-def read_query(panel: str, start: str | None, end: str | None, by: str | None,
-               today: date) -> tuple[MeasureSet, Period, str | None]:
-    """Check a request for measures (panel, from, to, by); raise InvalidQuery with a message per field."""
+def read_query(panel: str, args: Mapping[str, str], today: date) -> tuple[MeasureSet, Period, str | None]:
+    """Check a request for measures (panel, from, to, grain, by); raise InvalidQuery with a message per field."""
     errors: dict[str, str] = {}
     sets = measure_sets()
     measure_set = sets.get(panel)
     if measure_set is None:
         errors["panel"] = f"There are no measures for a panel called {panel!r}; choose one of: {', '.join(sets)}"
+    period = None
     try:
-        period = parse(start, end, default=rolling_12_months(today))
+        period, _ = parse(args.get("from"), args.get("to"), grain=args.get("grain"), today=today)
     except InvalidQuery as exc:
         errors.update(exc.errors)
+    by = args.get("by")
     if by is not None and (measure_set is None or by not in measure_set.breakdowns):
         allowed = measure_set.breakdowns if measure_set else tuple(BREAKDOWNS)
         errors["by"] = f"Break the figures down by one of: {', '.join(allowed)}"
+    elif by not in (None, "month") and period is not None:
+        # Groups are decided quarter by quarter (app.measures.disclosure.nested, rule 5).
+        for field, day in (("from", period.start), ("to", period.end + timedelta(days=1))):
+            if not starts_period(day, "quarter"):
+                errors[field] = (f"A breakdown by {BREAKDOWNS[by].lower()} is over whole quarters: the {field} date "
+                                 f"must be the {'first' if field == 'from' else 'last'} day of a quarter")
     if errors:
         raise InvalidQuery(errors)
+    rows = len(period.months()) if by == "month" else 0
+    _check_cells(measure_set, rows)
     return measure_set, period, by
 
 
+def _check_cells(measure_set: MeasureSet, rows: int) -> None:
+    """Refuse an answer of more than MAX_CELLS figures (its groups and the whole period's row, by measures)."""
+    cells = (rows + 1) * len(measure_set.measures)
+    if cells > MAX_CELLS:
+        raise InvalidQuery({"by": f"This breakdown would have {cells:,} figures; at most {MAX_CELLS:,} are given "
+                                  "at once. Choose a shorter period"})
+
+
 def answer(panel: str, args: Mapping[str, str], today: date) -> Results:
-    """Check a request's panel, from, to and by; compute the figures; audit the read (InvalidQuery if unusable)."""
-    measure_set, period, by = read_query(panel, args.get("from"), args.get("to"), args.get("by"), today)
-    results = compute(measure_set, period, by)
+    """Check a request's panel, from, to, grain and by; compute the figures; audit the read (InvalidQuery if
+    unusable)."""
+    measure_set, period, by = read_query(panel, args, today)
+    results = compute(measure_set, period, by, last_complete_month(today))
     audit.record("measures.read", detail=f"panel={panel} from={period.start} to={period.end} by={by or '-'}")
     return results
 
 
-def compute(measure_set: MeasureSet, period: Period, by: str | None = None) -> Results:
-    """Run the panel's measures for the period (by referral date), broken down if asked, with disclosure control."""
+def shape(measure_set: MeasureSet) -> Shape:
+    """The counted columns of a panel's measures, as disclosure control sees them."""
+    counted = [m for m in measure_set.measures if isinstance(m, COUNTED)]
+    return Shape(columns=tuple(m.key for m in counted), nested={m.key: m.within for m in counted if m.within},
+                 k={m.key: threshold(measure_set, m) for m in counted},
+                 exempt=frozenset(m.key for m in counted if m.published_whole))
+
+
+def compute(measure_set: MeasureSet, period: Period, by: str | None = None, complete: date | None = None) -> Results:
+    """Run the panel's measures for a run of whole months (by referral date), broken down if asked, with disclosure
+    control decided over the financial years holding it (app.measures.disclosure.nested).
+
+    complete: the last day of the last complete month. Disclosure control is decided on complete months only, the
+    months after it counting nothing: what a month still going on holds would otherwise change, from one day to the
+    next, which of the published months are withheld.
+    """
+    columns = shape(measure_set)
+    months = period.month_starts()
+    years = (year_start(months[0]), add_months(year_start(months[-1]), 12) - timedelta(days=1))
+    counted = (years[0], min(years[1], complete or years[1]))
     groups: dict[str, dict] = {}
-    if not by:
-        whole = rollup.whole_period(measure_set, period.start, period.end)
+    withheld: dict[str, frozenset[str]] = {}
+    if by in (None, "month"):
+        hierarchy = decide_years(columns, rollup.monthly_counts(measure_set, *counted), *years)
+        if by:
+            medians = _medians(measure_set, period, by)
+            for month in months:
+                label = f"{month:%Y-%m}"
+                groups[label] = {**hierarchy.values["month", month], **medians.get(label, _no_medians(measure_set))}
+                withheld[label] = hierarchy.withheld["month", month]
+            whole = _medians(measure_set, period, None)[None]
+        else:
+            whole = rollup.whole_period(measure_set, period.start, period.end)
     else:
-        _plan_for_these_dates()
-        facts = measure_set.facts().subquery("facts")
-        aggregates = _aggregates(measure_set, facts.c)
-        in_period = facts.c.referred_on.between(period.start, period.end)
-        group = _group_by(by, facts.c).label("grp")
-        for row in db.session.execute(select(group, *aggregates).where(in_period).group_by(group).order_by(group)):
-            groups[row.grp] = dict(row._mapping)
-        if by == "month":  # a month without referrals is a row of zeros, not a gap in the chart
-            groups = {m: groups.get(m) or _empty(measure_set) for m in period.months()}
-        whole = dict(db.session.execute(select(*aggregates).where(in_period)).one()._mapping)
-        # The counts of the whole period are the groups' sums, so they add up exactly even if a case moved between
-        # the two statements; the whole period's medians cannot be added up, so they come from the second.
-        for m in measure_set.measures:
-            if isinstance(m, COUNTED):
-                whole[m.key] = sum(int(values[m.key]) for values in groups.values())
-    hidden = suppress(_count_table(measure_set, whole, groups))
+        by_month = _group_counts(measure_set, by, *counted)
+        monthly: dict[date, dict[str, int]] = {}
+        for (month, _), counts in by_month.items():
+            row = monthly.setdefault(month, dict.fromkeys(columns.columns, 0))
+            for c in columns.columns:
+                row[c] += counts[c]
+        hierarchy = decide_years(columns, monthly, *years)
+        quarters: dict[date, dict[str, dict[str, int]]] = {q: {} for q in months[::3]}
+        for (month, label), counts in by_month.items():
+            q = add_months(month, -((month.month - 1) % 3))
+            if q in quarters and month <= months[-1]:
+                row = quarters[q].setdefault(label, dict.fromkeys(columns.columns, 0))
+                for c in columns.columns:
+                    row[c] += counts[c]
+        quarters = with_every_group(columns, quarters)
+        _check_cells(measure_set, len(next(iter(quarters.values()), {})))
+        values, withheld = run_groups(columns, quarters, decide_groups(hierarchy, quarters))
+        medians = _medians(measure_set, period, by)
+        groups = {label: {**values[label], **medians.get(label, _no_medians(measure_set))} for label in values}
+        whole = _medians(measure_set, period, None)[None]
+    total, total_withheld = hierarchy.run(months[0], months[-1])
+    whole = {**whole, **total}
+    hidden = frozenset({(TOTAL, c) for c in total_withheld}
+                       | {(label, c) for label, cs in withheld.items() for c in cs})
     return Results(measure_set, period, by, _figures(measure_set, period, whole, TOTAL, hidden),
                    [Group(label, _figures(measure_set, period, values, label, hidden))
                     for label, values in groups.items()])
+
+
+def _group_counts(measure_set: MeasureSet, by: str, start: date, end: date) -> dict[tuple[date, str], dict]:
+    """The counts per month and group between two days, in one aggregate query over the facts."""
+    _plan_for_these_dates()
+    facts = measure_set.facts().subquery("facts")
+    counted = [m for m in measure_set.measures if isinstance(m, COUNTED)]
+    month, group = year_month(facts.c.referred_on).label("month"), _group_by(by, facts.c).label("grp")
+    rows = db.session.execute(select(month, group, *(m.aggregate(facts.c).label(m.key) for m in counted))
+                              .where(facts.c.referred_on.between(start, end)).group_by(month, group))
+    return {(date.fromisoformat(f"{row.month}-01"), row.grp): {m.key: int(row._mapping[m.key]) for m in counted}
+            for row in rows}
+
+
+def _medians(measure_set: MeasureSet, period: Period, by: str | None) -> dict:
+    """Each group's medians and their numbers of cases over the period (by None: the whole period's, under None)."""
+    medians = [m for m in measure_set.measures if isinstance(m, Median)]
+    if not medians:
+        return {None: {}} if by is None else {}
+    _plan_for_these_dates()
+    facts = measure_set.facts().subquery("facts")
+    columns = []
+    for m in medians:
+        days = m.days(facts.c)
+        columns += [median(days).label(m.key), func.count(days).label(f"{m.key}__n")]
+    statement = select(*columns).where(facts.c.referred_on.between(period.start, period.end))
+    if by is None:
+        return {None: dict(db.session.execute(statement).one()._mapping)}
+    group = _group_by(by, facts.c).label("grp")
+    return {row.grp: {k: v for k, v in row._mapping.items() if k != "grp"}
+            for row in db.session.execute(statement.add_columns(group).group_by(group))}
+
+
+def _no_medians(measure_set: MeasureSet) -> dict:
+    values = {}
+    for m in measure_set.measures:
+        if isinstance(m, Median):
+            values[m.key], values[f"{m.key}__n"] = None, 0
+    return values
 
 
 def _plan_for_these_dates() -> None:
@@ -149,17 +253,6 @@ def threshold(measure_set: MeasureSet, measure: Measure) -> int:
     return int(config["MEASURES_THRESHOLDS"].get(f"{measure_set.panel}.{measure.key}", config["MEASURES_THRESHOLD"]))
 
 
-def _aggregates(measure_set: MeasureSet, c) -> list:
-    columns = []
-    for m in measure_set.measures:
-        if isinstance(m, COUNTED):
-            columns.append(m.aggregate(c).label(m.key))
-        elif isinstance(m, Median):
-            days = m.days(c)
-            columns += [median(days).label(m.key), func.count(days).label(f"{m.key}__n")]
-    return columns
-
-
 def _group_by(by: str, c):
     if by == "neighbourhood":
         return func.coalesce(c.neighbourhood, literal(NOT_RECORDED))
@@ -168,26 +261,6 @@ def _group_by(by: str, c):
     if by == "source_agency_kind":
         return c.source_kind
     return year_month(c.referred_on)
-
-
-def _empty(measure_set: MeasureSet) -> dict:
-    values = {}
-    for m in measure_set.measures:
-        if isinstance(m, COUNTED):
-            values[m.key] = 0
-        elif isinstance(m, Median):
-            values[m.key], values[f"{m.key}__n"] = None, 0
-    return values
-
-
-def _count_table(measure_set: MeasureSet, whole: dict, groups: dict[str, dict]) -> CountTable:
-    counted = [m for m in measure_set.measures if isinstance(m, COUNTED)]
-    values = {(TOTAL, m.key): int(whole[m.key]) for m in counted}
-    values.update({(label, m.key): int(row[m.key]) for label, row in groups.items() for m in counted})
-    return CountTable(rows=tuple(groups), columns=tuple(m.key for m in counted), values=values,
-                      nested={m.key: m.within for m in counted if m.within},
-                      k={m.key: threshold(measure_set, m) for m in counted},
-                      exempt=frozenset(m.key for m in counted if m.published_whole))
 
 
 def _figures(measure_set: MeasureSet, period: Period, values: dict, row: str,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.extensions import db
 from app.measures.definition import COUNTED, MeasureSet, Median
+from app.measures.sql import year_month
 
 #: Days rebuilt at once after which PostgreSQL is given fresh statistics of the table.
 LARGE_REBUILD = 1000
@@ -131,3 +132,19 @@ def _median(bars: list[tuple[int, int]]) -> float | None:
         if len(found) == 2:
             break
     return (found[0] + found[1]) / 2
+
+
+def monthly_counts(measure_set: MeasureSet, start: date, end: date) -> dict[date, dict[str, int]]:
+    """Each month's counts between two days (first days of months wanted whole), summed from the days kept."""
+    refresh(measure_set)
+    counted = [m.key for m in measure_set.measures if isinstance(m, COUNTED)]
+    month = year_month(MeasureDay.day)
+    out: dict[date, dict[str, int]] = {}
+    for label, key, n in db.session.execute(
+            select(month, MeasureDay.key, func.sum(MeasureDay.n))
+            .where(MeasureDay.panel == measure_set.panel, MeasureDay.day.between(start, end),
+                   MeasureDay.key.in_(counted), MeasureDay.value == COUNT)
+            .group_by(month, MeasureDay.key)):
+        first = date.fromisoformat(f"{label}-01")
+        out.setdefault(first, dict.fromkeys(counted, 0))[key] = int(n)
+    return out

@@ -4,15 +4,18 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
 
-from app.core.access import policy
+from app.core import audit
+from app.core.access import actor, policy
 from app.core.extensions import db
 from app.core.timeutil import today
 from app.measures import charts
+from app.measures.access import MeasuresThrottled, readable, require, throttle
 from app.measures.compute import BREAKDOWNS, Results, answer, measure_sets
-from app.measures.periods import InvalidQuery, Period, half_year, presets
+from app.measures.periods import GRAINS, InvalidQuery, Period, half_year, presets
 from app.web.downloads import csv_download
+from app.web.errors import respond
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
 
@@ -23,8 +26,8 @@ WITHHELD = "[c]"
 @bp.get("/")
 @policy("measures")
 def index():
-    """Send the analyst to the first panel's measures."""
-    first = next(iter(measure_sets()), None)
+    """Send the person to the first panel's measures they may read."""
+    first = next(iter(readable(actor(), measure_sets())), None)
     if first is None:
         abort(404)
     return redirect(url_for("measures.panel", panel=first))
@@ -34,8 +37,10 @@ def index():
 @policy("measures")
 def panel(panel: str):
     """Show a panel's measures for a period, as charts and as a table, with the filters and downloads."""
+    throttle(actor())
     if panel not in measure_sets():
         abort(404)
+    require(actor(), panel)
     args, errors = _query_from_form(request.args)
     results = None
     if not errors:
@@ -45,8 +50,9 @@ def panel(panel: str):
             errors = exc.errors
     db.session.commit()
     return render_template("measures/panel.html", results=results, errors=errors, args=args,
-                           measure_set=measure_sets()[panel], sets=measure_sets(), breakdowns=BREAKDOWNS,
-                           presets=presets(today()), charts=charts, withheld=WITHHELD), 422 if errors else 200
+                           measure_set=measure_sets()[panel], sets=readable(actor(), measure_sets()),
+                           breakdowns=BREAKDOWNS, presets=presets(today()), charts=charts,
+                           withheld=WITHHELD), 422 if errors else 200
 
 
 @bp.get("/<panel>.csv")
@@ -80,11 +86,12 @@ def download_json(panel: str):
 def report():
     """The six-monthly board report: every panel's measures for the half-year, with short definitions, to print."""
     args, errors = _query_from_form(request.args)
+    throttle(actor())
     default = half_year(half_year(today()).start - timedelta(days=1))  # the last complete half-year
     sections, period = [], default
     if not errors:
         try:
-            for key in measure_sets():
+            for key in readable(actor(), measure_sets()):
                 results = answer(key, {**args, "from": args.get("from") or default.start.isoformat(),
                                        "to": args.get("to") or default.end.isoformat()}, today())
                 sections.append(results)
@@ -102,6 +109,10 @@ def report():
 
 
 def _answer_or_422(panel: str) -> Results:
+    throttle(actor())
+    if panel not in measure_sets():
+        abort(404)
+    require(actor(), panel)
     args, errors = _query_from_form(request.args)
     try:
         if errors:
@@ -119,7 +130,8 @@ def _csv_cells(figure) -> list:
 
 def _query_from_form(form) -> tuple[dict, dict[str, str]]:
     """Read the filters: ISO from/to (links and the API's spelling), or the page's day/month/year fields, and by."""
-    args = {key: form.get(key) or None for key in ("by", "from", "to")}  # a box left empty asks for the default
+    # A box left empty asks for the default.
+    args = {key: form.get(key) or None for key in ("by", "from", "to", "grain")}
     errors = {}
     for end in ("from", "to"):
         parts = [form.get(f"{end}-{p}", "").strip() for p in ("day", "month", "year")]
@@ -131,11 +143,22 @@ def _query_from_form(form) -> tuple[dict, dict[str, str]]:
     return args, errors
 
 
-def period_links(panel: str, by: str | None, choices: list[tuple[str, Period]]) -> list[tuple[str, str]]:
+def period_links(panel: str, by: str | None, choices: list[tuple[str, Period, str]]) -> list[tuple[str, str]]:
     """Links to the preset periods for a panel's page, keeping the breakdown."""
-    return [(label, url_for("measures.panel", panel=panel, by=by or None, **{"from": p.start.isoformat(),
-                                                                            "to": p.end.isoformat()}))
-            for label, p in choices]
+    return [(label, url_for("measures.panel", panel=panel, by=by or None, grain=grain,
+                            **{"from": p.start.isoformat(), "to": p.end.isoformat()}))
+            for label, p, grain in choices]
+
+
+def throttled(exc: MeasuresThrottled):
+    """Too many reads of measures: 429 with Retry-After, audited (the same answer for pages and the API)."""
+    db.session.rollback()
+    audit.record("measures.throttled", user=exc.user)
+    db.session.commit()
+    response = make_response(respond(429, f"Too many requests for measures. Wait {exc.wait_seconds} seconds, "
+                                          "then try again."))
+    response.headers["Retry-After"] = str(exc.wait_seconds)
+    return response
 
 
 def breakdown_items(measure_set, chosen: str | None) -> list[dict]:
@@ -143,9 +166,16 @@ def breakdown_items(measure_set, chosen: str | None) -> list[dict]:
     return [{"value": key, "text": BREAKDOWNS[key], "checked": key == chosen} for key in measure_set.breakdowns]
 
 
+def grain_items(chosen: str | None) -> list[dict]:
+    """The radios for the grains a period is made of."""
+    names = {"month": "Months", "quarter": "Quarters", "year": "Financial years"}
+    return [{"value": key, "text": names[key], "checked": key == (chosen or "month")} for key in GRAINS]
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    for helper in (period_links, breakdown_items):
+    app.register_error_handler(MeasuresThrottled, throttled)
+    for helper in (period_links, breakdown_items, grain_items):
         app.add_template_global(helper)
     app.add_template_filter(charts.display, "figure")
     app.add_template_global(charts.group_name)

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 TITLES = {400: "Bad request", 401: "Sign in required", 403: "You cannot do that", 404: "Page not found",
           405: "Method not allowed", 409: "Someone else changed this", 413: "Too large",
-          422: "There is a problem", 500: "Sorry, there is a problem with the service",
+          422: "There is a problem", 429: "Too many requests", 500: "Sorry, there is a problem with the service",
           503: "Sorry, the service is unavailable"}
 
 

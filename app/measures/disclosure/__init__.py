@@ -46,7 +46,9 @@ Where each part lives: `suppress` (here) decides the TOTAL row, then the groups 
 app.measures.disclosure.table holds the table as given (CountTable, TOTAL, DEFAULT_K), its validation and the grid
 by index that the rest works on; app.measures.disclosure.protection, the cells withheld so far and the fixpoint
 that adds to them (primary cells, mended lines, the cheapest cells for each small quantity, the impossible cases);
-app.measures.disclosure.certificates, the search for certificates and the bounds that show when there can be none.
+app.measures.disclosure.certificates, the search for certificates and the bounds that show when there can be none;
+app.measures.disclosure.nested, the months, quarters and financial years decided together, so that no difference or
+sum of answers over different periods gives away what one answer withholds.
 """
 from __future__ import annotations
 
@@ -54,14 +56,25 @@ from app.measures.disclosure.protection import _withhold
 from app.measures.disclosure.table import DEFAULT_K, TOTAL, CountTable, _validated
 
 __all__ = ["DEFAULT_K", "TOTAL", "CountTable", "suppress"]
+# Periods decided together (months, quarters, financial years) live in app.measures.disclosure.nested.
 
 
-def suppress(table: CountTable) -> frozenset[tuple[str, str]]:
-    """Return the cells (row, column) to withhold, TOTAL-row cells included."""
+def suppress(table: CountTable, total_hidden: frozenset[str] | None = None) -> frozenset[tuple[str, str]]:
+    """Return the cells (row, column) to withhold, TOTAL-row cells included.
+
+    total_hidden: the TOTAL row's withheld columns as a coarser period's table decided them (see nested), used as
+    they are instead of deciding the row alone.
+    """
     grid = _validated(table)
     total_grid = grid.without_groups()
-    total_hidden, impossible = _withhold(total_grid, fixed_total=None, skip=frozenset())
-    total_columns = {c for c in range(len(grid.columns)) if total_hidden[0][c]}
+    total_hidden_alone, impossible = _withhold(total_grid, fixed_total=None, skip=frozenset())
+    if total_hidden is None:
+        total_columns = {c for c in range(len(grid.columns)) if total_hidden_alone[0][c]}
+    else:
+        unknown = set(total_hidden) - set(grid.columns)
+        if unknown:
+            raise ValueError(f"withheld TOTAL cells of columns not in the table: {sorted(unknown)}")
+        total_columns = {grid.columns.index(name) for name in total_hidden}
     if not grid.groups:
         return frozenset((TOTAL, grid.columns[c]) for c in total_columns)
     # The TOTAL row's small quantities that nothing could protect on their own stay as they are with groups too.

@@ -166,7 +166,7 @@ def test_an_unknown_id_is_404_and_the_attempt_is_audited(app, make_user, make_re
     assert {r.case_id for r in audit_rows(action="case.denied", user_id=chair.id)} == {case.id + 1, UNKNOWN_ID}
 
 
-@pytest.mark.parametrize("role", ["analyst", "admin"])
+@pytest.mark.parametrize("role", ["analyst", "board_member", "admin"])
 def test_analysts_and_admins_get_404_on_every_case_route(app, make_user, make_referral, api, role):
     chair = make_user("coordinator", "COUNCIL", panels=("marac",))
     case = make_referral(make_user("practitioner", OWN))

@@ -88,6 +88,18 @@ def quarter_of_referrals(app, people, make_referral):
     return cases
 
 
+@pytest.fixture
+def busy_summer(people, make_referral):
+    """Five more referrals in August 2025, so that the rest of the financial year is not small either.
+
+    Figures are decided over the financial year (app.measures.disclosure.nested): with the one July referral alone
+    after the quarter, the year less the quarter would be 1, and the quarter's referrals are withheld for it.
+    """
+    return [make_referral(people["police"], referred_on=date(2025, 8, 4 + i), forename="Victim",
+                          surname=f"Summer{chr(65 + i)}", children_in_household=0, neighbourhood="Riverside")
+            for i in range(5)]
+
+
 def _values(body: dict) -> dict:
     return {m["key"]: m["value"] for m in body["measures"]}
 
@@ -116,10 +128,10 @@ def test_cases_per_ten_thousand_women_once_the_population_is_set(app, monkeypatc
 
 def test_both_ends_of_the_period_count(app, monkeypatch, api, people, quarter_of_referrals):
     monkeypatch.setitem(app.config, "MEASURES_THRESHOLD", 1)
-    one_day = api.get(people["analyst"], "/api/v1/measures/marac?from=2025-06-30&to=2025-06-30").get_json()
-    assert _values(one_day)["referrals"] == 1
-    wider = api.get(people["analyst"], "/api/v1/measures/marac?from=2025-03-31&to=2025-07-01").get_json()
-    assert _values(wider)["referrals"] == 14
+    june = api.get(people["analyst"], "/api/v1/measures/marac?from=2025-06-01&to=2025-06-30").get_json()
+    assert _values(june)["referrals"] == 4  # 1, 10, 20 and 30 June
+    wider = api.get(people["analyst"], "/api/v1/measures/marac?from=2025-03-01&to=2025-07-31").get_json()
+    assert _values(wider)["referrals"] == 14  # 31 March and 1 July too
 
 
 @pytest.mark.parametrize("by, expected", [
@@ -144,7 +156,7 @@ def test_a_month_without_referrals_is_a_row_of_zeros(app, monkeypatch, api, peop
     assert months["2025-08"]["referrals"] == 0 and months["2025-08"]["median_days_to_hearing"] is None
 
 
-def test_small_numbers_are_withheld_and_zero_is_shown(app, api, people, quarter_of_referrals):
+def test_small_numbers_are_withheld_and_zero_is_shown(app, api, people, quarter_of_referrals, busy_summer):
     body = api.get(people["analyst"], QUERY).get_json()  # k = 5 by default
     figures = {m["key"]: m for m in body["measures"]}
     assert figures["referrals"]["value"] == 12
@@ -160,7 +172,7 @@ def test_small_numbers_are_withheld_and_zero_is_shown(app, api, people, quarter_
     assert _values(zero)["referrals"] == 0 and not any(m["suppressed"] for m in zero["measures"])
 
 
-def test_a_hidden_group_cannot_be_worked_out_from_the_total(app, api, people, quarter_of_referrals):
+def test_a_hidden_group_cannot_be_worked_out_from_the_total(app, api, people, quarter_of_referrals, busy_summer):
     """1 referral has no neighbourhood: withheld, and so is another group, so 12 - shown != the hidden one."""
     body = api.get(people["analyst"], f"{QUERY}&by=neighbourhood").get_json()
     referrals = {g["group"]: {m["key"]: m for m in g["measures"]}["referrals"] for g in body["by"]}
@@ -170,7 +182,7 @@ def test_a_hidden_group_cannot_be_worked_out_from_the_total(app, api, people, qu
     assert not 1 <= _values(body)["referrals"] - sum(shown) <= 4
 
 
-def test_a_threshold_can_be_set_for_one_measure(app, monkeypatch, api, people, quarter_of_referrals):
+def test_a_threshold_can_be_set_for_one_measure(app, monkeypatch, api, people, quarter_of_referrals, busy_summer):
     monkeypatch.setitem(app.config, "MEASURES_THRESHOLDS", {"marac.children": 11})
     figures = {m["key"]: m for m in api.get(people["analyst"], QUERY).get_json()["measures"]}
     assert figures["children"]["suppressed"] and figures["referrals"]["value"] == 12
@@ -187,6 +199,13 @@ def test_a_threshold_can_be_set_for_one_measure(app, monkeypatch, api, people, q
     ("by=", "by"),
     ("from=&to=2025-06-30", "from"),
     ("from=2025-04-01&to=0001-01-01", "to"),
+    ("from=2025-04-02&to=2025-06-30", "from"),
+    ("from=2025-04-01&to=2025-06-29", "to"),
+    ("from=2025-05-01&to=2025-06-30&grain=quarter", "from"),
+    ("from=2025-04-01&to=2025-12-31&grain=year", "to"),
+    ("from=2025-04-01&to=2025-06-30&grain=week", "grain"),
+    ("from=2025-05-01&to=2025-06-30&by=neighbourhood", "from"),
+    ("from=2015-04-01&to=2025-06-30", "from"),
 ])
 def test_bad_queries_are_refused_with_a_message_per_field(app, api, people, query, field):
     response = api.get(people["analyst"], f"/api/v1/measures/marac?{query}")
@@ -228,7 +247,7 @@ def test_practitioners_and_panel_members_do_not_see_measures(app, api, people, m
 def test_the_answer_matches_the_openapi_document(app, api, people, quarter_of_referrals):
     doc = document(app.extensions["panels"])
     operation = doc["paths"]["/api/v1/measures/{panel}"]["get"]
-    assert [p["name"] for p in operation["parameters"]] == ["panel", "from", "to", "by"]
+    assert [p["name"] for p in operation["parameters"]] == ["panel", "from", "to", "grain", "by"]
     registry = Registry().with_resource("urn:doc", Resource.from_contents(doc, default_specification=DRAFT202012))
     for query in (QUERY, f"{QUERY}&by=neighbourhood"):
         body = api.get(people["analyst"], query).get_json()
@@ -257,7 +276,7 @@ def test_the_dashboard_reads_the_date_boxes_and_explains_bad_dates(app, people, 
     assert later.status_code == 422 and "The start date must be the same as or before" in later.get_data(as_text=True)
 
 
-def test_downloads_carry_the_same_figures(app, api, people, quarter_of_referrals):
+def test_downloads_carry_the_same_figures(app, api, people, quarter_of_referrals, busy_summer):
     browser = sign_in(app, people["analyst"])
     as_json = browser.get(f"/measures/marac.json?from={START}&to={END}&by=month")
     assert as_json.status_code == 200 and "attachment" in as_json.headers["Content-Disposition"]
@@ -304,7 +323,7 @@ def test_only_the_marac_coordinator_and_analysts_make_the_return(app, people, ma
 def test_the_days_kept_ahead_give_what_the_facts_give(app, monkeypatch, api, people, quarter_of_referrals):
     """A whole period is summed from the figures kept per day; a breakdown's whole comes from the facts."""
     monkeypatch.setitem(app.config, "MEASURES_THRESHOLD", 1)
-    for start, end in (("2025-04-01", "2025-06-30"), ("2025-03-31", "2025-07-01"), ("2025-05-02", "2025-05-15")):
+    for start, end in (("2025-04-01", "2025-06-30"), ("2025-03-01", "2025-07-31"), ("2025-05-01", "2025-05-31")):
         query = f"/api/v1/measures/marac?from={start}&to={end}"
         kept = api.get(people["analyst"], query).get_json()["measures"]
         live = api.get(people["analyst"], f"{query}&by=month").get_json()["measures"]
