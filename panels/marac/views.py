@@ -65,7 +65,9 @@ def data_return_download():
         period = quarter(date.fromisoformat(request.args.get("quarter", "")))
         results = answer("marac", {"from": period.start.isoformat(), "to": period.end.isoformat(),
                                    "by": "source_agency_kind"}, today())
-    except (ValueError, InvalidQuery):
+    except InvalidQuery as refused:  # a quarter not yet over, or beyond what the figures may cover
+        abort(422, f"{refused}. Choose a quarter that has ended.")
+    except ValueError:
         abort(422, "Choose a quarter by a date in it, written as YYYY-MM-DD, for example 2026-04-01.")
     response = csv_download("marac-data-return", data_return.HEADER,
                             data_return.rows(results, lambda f: display(f, WITHHELD)))
