@@ -1,6 +1,7 @@
 """Administration of people's accounts: invite, change role and panel seats, disable, reset a second factor.
 
-Administrators never see a case and never choose a password: new accounts and resets get one-time links.
+Administrators never see a case and never choose a password: new accounts and resets get one-time links, sent by
+email to the person (app.admin.invitations), never shown to the administrator.
 Changing anyone's access needs the administrator to have proved both factors in the last few minutes.
 """
 from __future__ import annotations
@@ -10,7 +11,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from sqlalchemy import select
 from wtforms import RadioField, SelectMultipleField
 
-from app.auth import accounts
+from app.admin import invitations
+from app.auth import accounts, links
 from app.auth.forms import ConfirmForm
 from app.auth.reauth import reauthentication_required
 from app.core import audit
@@ -89,7 +91,7 @@ def users():
 @policy("admin")
 @reauthentication_required
 def new_user():
-    """Create an account and show its one-time invitation link."""
+    """Create an account and email its one-time invitation link (the administrator never sees it)."""
     form = InviteForm().with_agencies()
     if form.validate_on_submit():
         errors = accounts.role_problems(form.role.data, form.panels.data or [])
@@ -99,11 +101,13 @@ def new_user():
         if agency is None:
             errors["agency"] = "Choose their agency"
         if not errors:
-            user, link = accounts.invite(form.email.data, form.name.data, agency, form.role.data,
-                                         form.panels.data or [])
+            user = accounts.create_account(form.email.data, form.name.data, agency, form.role.data,
+                                           form.panels.data or [])
+            invitations.send_link(user, links.INVITE)
             audit.record("admin.user_invite", detail=f"user={user.id} role={user.role}")
             db.session.commit()
-            return render_template("admin/link.html", user=user, link=link, purpose="invite")
+            flash(f"Account created. An invitation has been emailed to {user.email}: the link in it works once.")
+            return redirect(url_for("admin.user", user_id=user.id))
         show_errors(form, errors)
     return render_template("admin/new_user.html", form=form), (422 if form.errors else 200)
 
@@ -167,11 +171,12 @@ def reset_link(user_id: int):
                                message=refusal), 403
     form = ConfirmForm()
     if form.validate_on_submit():
-        link = accounts.reset_link(person)
+        invitations.send_link(person, links.RESET)
         audit.record("admin.reset_link", detail=f"user={person.id}")
         db.session.commit()
-        return render_template("admin/link.html", user=person, link=link, purpose="reset")
+        flash(f"A password reset link has been emailed to {person.email}.")
+        return redirect(url_for("admin.user", user_id=person.id))
     return render_template("admin/confirm.html", person=person, form=form, title="Send a password reset link",
-                           explanation="You will see a link to send to them by email. It works once, within "
+                           explanation="A link is emailed to them (you do not see it). It works once, within "
                                        f"{current_app.config['RESET_LINK_HOURS']} hours. Their old password "
                                        "keeps working until they use it, and they still need their second factor.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedField
@@ -81,7 +81,10 @@ class AuthThrottle(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored.
+
+    It expires, it may be limited to reading and to some panels, and it is throttled on its own (app.auth.tokens).
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,4 +93,14 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     is_revoked: Mapped[bool] = mapped_column(default=False)
+    #: After this moment the token is refused (401).
+    expires_at: Mapped[datetime]
+    #: False: a read-only token (GET only); anything else it sends is refused with 403.
+    can_write: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The panels it reaches, comma-separated; None: every panel its owner's role reaches.
+    panels: Mapped[str | None] = mapped_column(String(200))
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def panel_set(self) -> frozenset[str] | None:
+        return None if self.panels is None else frozenset(p for p in self.panels.split(",") if p)
