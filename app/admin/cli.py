@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.auth import accounts, tokens
+from app.auth import accounts, grants, tokens
 from app.auth.models import ApiToken
 from app.core import audit, crypto
 from app.core.extensions import db
@@ -66,7 +66,10 @@ def _known_role(key: str) -> str:
 @click.option("--panel", "panels", multiple=True, help="Panel the coordinator or member sits on (repeatable)")
 @click.option("--name", default="", help="Display name")
 def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...], name: str):
-    """Create an account and print its one-time invitation link (nobody chooses a password for someone else)."""
+    """Create an account and print its one-time invitation link (nobody chooses a password for someone else).
+
+    The operator's trusted way to bootstrap administrators and service accounts: the role takes effect at once
+    (recorded as a "cli" grant), where the administration pages need a second administrator's approval."""
     agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.strip().upper()))
     if agency is None:
         raise click.ClickException(f"no agency with code {agency_code}")
@@ -76,7 +79,8 @@ def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...]
     if problems:
         raise click.UsageError("; ".join(problems.values()))
     user, link = accounts.invite(email, name, agency, role, panels)
-    audit.record("admin.user_invite", detail=f"user={user.id} role={role}")
+    audit.record("admin.user_invite", detail=f"user={user.id} role={role} via=cli")
+    grants.granted_by_cli(user)  # the operator's trusted bootstrap: at once, recorded as a "cli" grant
     db.session.commit()
     click.echo(f"Created {role} {user.email}")
     hours = current_app.config["INVITE_LINK_HOURS"]

@@ -104,3 +104,37 @@ class ApiToken(db.Model):
     @property
     def panel_set(self) -> frozenset[str] | None:
         return None if self.panels is None else frozenset(p for p in self.panels.split(",") if p)
+
+
+class AccessGrant(db.Model):
+    """A request to give someone a role (and its panel seats), and its decision.
+
+    A role that sees case data, or administers the service, takes effect only when a second administrator approves
+    it (app.auth.grants); the command line's grants take effect at once (outcome "cli"). Kept apart from the seats
+    themselves: once approved, it sets User.role and the Membership rows.
+    """
+
+    __tablename__ = "access_grants"
+    __table_args__ = (Index("ix_access_grants_outcome_id", "outcome", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    #: The panels of its seats, comma-separated ("" for a role held across panels).
+    panels: Mapped[str] = mapped_column(String(200), default="")
+    #: A new account: its invitation is emailed when the grant is approved.
+    new_account: Mapped[bool] = mapped_column(default=False)
+    #: Who asked (None: the server's command line).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    #: pending, then approved or refused; replaced (a later request for the same person); cli (at once).
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def panel_list(self) -> list[str]:
+        return [p for p in self.panels.split(",") if p]

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import AccountLink
+from app.auth.models import AccessGrant, AccountLink
 from app.auth.passwords import verify_password
 from app.core.extensions import db as _db
 from app.core.models import User
@@ -53,7 +53,18 @@ def admin(make_user):
     return make_user("admin", "COUNCIL")
 
 
-def test_an_administrator_invites_someone_who_chooses_their_own_password_and_second_factor(app, admin, make_agency):
+def approved_by_another(app, make_user, email: str):
+    """A second administrator approves the pending grant for the account (a role that sees case data)."""
+    grant = _db.session.scalar(select(AccessGrant).join(User, User.id == AccessGrant.user_id)
+                               .where(User.email == email, AccessGrant.outcome == "pending"))
+    assert grant is not None
+    response = post_form(sign_in(app, make_user("admin", "HEALTH")), f"/admin/approvals/{grant.id}/approve", {},
+                         form_path="/admin/approvals")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def test_an_administrator_invites_someone_who_chooses_their_own_password_and_second_factor(app, admin, make_agency,
+                                                                                          make_user):
     make_agency("HEALTH", "health")
     browser = sign_in(app, admin)
     page = browser.get("/admin/users/new").get_data(as_text=True)
@@ -63,6 +74,7 @@ def test_an_administrator_invites_someone_who_chooses_their_own_password_and_sec
                                                        "panels": "marac"})
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     assert "/account/link" not in browser.get(response.headers["Location"]).get_data(as_text=True)
+    approved_by_another(app, make_user, "member@health.example")
     path = emailed_link("member@health.example")
     user = _db.session.scalar(select(User).where(User.email == "member@health.example"))
     assert user.password_hash is None and [m.panel for m in user.memberships] == ["marac"]
@@ -85,11 +97,12 @@ def test_opening_a_link_changes_nothing_until_the_person_continues(app, admin, m
     assert browser.get("/cases").status_code == 200  # still signed in
 
 
-def test_an_invitation_link_works_once(app, admin):
+def test_an_invitation_link_works_once(app, admin, make_user):
     browser = sign_in(app, admin)
     response = post_form(browser, "/admin/users/new", {"email": "p@police.example", "name": "Pat Ng",
                                                        "agency": "COUNCIL", "role": "practitioner"})
     assert response.status_code == 302
+    approved_by_another(app, make_user, "p@police.example")
     path = emailed_link("p@police.example")
     use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert refused_link(app, path)
@@ -156,7 +169,8 @@ def test_a_weak_password_through_a_link_is_refused_and_the_link_still_works(app,
 
 
 def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, make_referral):
-    """ASVS 8.3.2: access is read from the database on every request, so a removed coordinator loses it at once."""
+    """ASVS 8.3.2: access is read from the database on every request, so a removed coordinator loses it at once
+    (the new role, which sees case data too, waits for a second administrator)."""
     coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
     case = make_referral(make_user("practitioner", "POLICE"))
     their_browser = sign_in(app, coordinator)
@@ -167,7 +181,9 @@ def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, m
     assert their_browser.get(f"/cases/{case.id}").status_code == 404
     assert fresh(coordinator).memberships == []
     assert audit_rows(action="admin.role_change")[0].detail.startswith(
-        f"user={coordinator.id} from=coordinator to=practitioner")
+        f"user={coordinator.id} from=coordinator to=awaiting_approval")
+    assert audit_rows(action="admin.grant_request")[0].detail.endswith(
+        f"user={coordinator.id} role=practitioner panels=")
 
 
 @pytest.mark.parametrize("data, field, message", [
