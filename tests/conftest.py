@@ -54,6 +54,8 @@ def test_config(database_url: str) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
         "SERVER_NAME": "localhost",
+        # Each test's tokens make as many requests as it needs (tests/app/api/test_tokens.py sets its own limit).
+        "API_TOKEN_REQUESTS_PER_MINUTE": 10_000,
     }
 
 

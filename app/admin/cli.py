@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.auth import accounts, tokens
+from app.auth import accounts, grants, tokens
+from app.auth.models import ApiToken
 from app.core import audit, crypto, subjects
 from app.core.extensions import db
 from app.core.guard import check_database, is_development
@@ -65,7 +66,10 @@ def _known_role(key: str) -> str:
 @click.option("--panel", "panels", multiple=True, help="Panel the coordinator or member sits on (repeatable)")
 @click.option("--name", default="", help="Display name")
 def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...], name: str):
-    """Create an account and print its one-time invitation link (nobody chooses a password for someone else)."""
+    """Create an account and print its one-time invitation link (nobody chooses a password for someone else).
+
+    The operator's trusted way to bootstrap administrators and service accounts: the role takes effect at once
+    (recorded as a "cli" grant), where the administration pages need a second administrator's approval."""
     agency = db.session.scalar(select(Agency).where(Agency.code == agency_code.strip().upper()))
     if agency is None:
         raise click.ClickException(f"no agency with code {agency_code}")
@@ -75,7 +79,8 @@ def create_user(email: str, agency_code: str, role: str, panels: tuple[str, ...]
     if problems:
         raise click.UsageError("; ".join(problems.values()))
     user, link = accounts.invite(email, name, agency, role, panels)
-    audit.record("admin.user_invite", detail=f"user={user.id} role={role}")
+    audit.record("admin.user_invite", detail=f"user={user.id} role={role} via=cli")
+    grants.granted_by_cli(user)  # the operator's trusted bootstrap: at once, recorded as a "cli" grant
     db.session.commit()
     click.echo(f"Created {role} {user.email}")
     hours = current_app.config["INVITE_LINK_HOURS"]
@@ -124,15 +129,37 @@ def tokens_cli():
     """Manage API bearer tokens."""
 
 
+def _panel_list(ctx, param, value: str | None) -> list[str] | None:
+    """--panels marac,asb_case_review: panels the service has (none given: every panel the role reaches)."""
+    if value is None:
+        return None
+    wanted = [p.strip() for p in value.split(",") if p.strip()]
+    known = current_app.extensions["panels"]
+    unknown = [p for p in wanted if p not in known]
+    if not wanted or unknown:
+        raise click.BadParameter(f"give panels from: {', '.join(sorted(known))}")
+    return wanted
+
+
 @tokens_cli.command("create")
 @click.argument("email")
-def create_token(email: str):
+@click.option("--scope", type=click.Choice(tokens.SCOPES), default=tokens.READ, show_default=True,
+              help="read: GET only; write: may also make referrals, fire events and update actions")
+@click.option("--panels", callback=_panel_list, metavar="PANEL[,PANEL...]",
+              help="Limit the token to these panels (default: every panel the account's role reaches)")
+@click.option("--days", type=click.IntRange(1, 366), default=None,
+              help="Days the token works (default: the API token lifetime setting, 90 unless changed)")
+def create_token(email: str, scope: str, panels: list[str] | None, days: int | None):
     """Issue an API token for EMAIL and print it on the last line (only its hash is stored)."""
     user = _user(email)
-    token = tokens.issue(user)
-    audit.record("admin.token_create", user=user)
+    token = tokens.issue(user, scope=scope, panels=panels, days=days)
+    reach = ",".join(sorted(panels)) if panels else "all"
+    audit.record("admin.token_create", user=user, detail=f"via=cli scope={scope} panels={reach} "
+                                                         f"days={days or 'default'}")
     db.session.commit()
-    click.echo(f"API token for {user.email} (shown once):")
+    row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc()))
+    click.echo(f"API token for {user.email} ({scope}, panels: {reach}, works until {row.expires_at:%Y-%m-%d %H:%M} "
+               "UTC; shown once):")
     click.echo(token)
 
 

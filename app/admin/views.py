@@ -1,6 +1,7 @@
 """Administration of people's accounts: invite, change role and panel seats, disable, reset a second factor.
 
-Administrators never see a case and never choose a password: new accounts and resets get one-time links.
+Administrators never see a case and never choose a password: new accounts and resets get one-time links, sent by
+email to the person (app.admin.invitations), never shown to the administrator.
 Changing anyone's access needs the administrator to have proved both factors in the last few minutes.
 """
 from __future__ import annotations
@@ -10,7 +11,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from sqlalchemy import select
 from wtforms import RadioField, SelectMultipleField
 
-from app.auth import accounts
+from app.admin import invitations
+from app.auth import accounts, grants, links
 from app.auth.forms import ConfirmForm
 from app.auth.reauth import reauthentication_required
 from app.core import audit
@@ -32,6 +34,9 @@ from app.web.forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+APPROVAL_NEEDED = ("This role sees case data or administers the service, so a second administrator must approve it "
+                   "at Approvals before it takes effect.")
 
 
 class RoleForm(FlaskForm):
@@ -89,7 +94,7 @@ def users():
 @policy("admin")
 @reauthentication_required
 def new_user():
-    """Create an account and show its one-time invitation link."""
+    """Create an account and email its one-time invitation link (the administrator never sees it)."""
     form = InviteForm().with_agencies()
     if form.validate_on_submit():
         errors = accounts.role_problems(form.role.data, form.panels.data or [])
@@ -99,11 +104,16 @@ def new_user():
         if agency is None:
             errors["agency"] = "Choose their agency"
         if not errors:
-            user, link = accounts.invite(form.email.data, form.name.data, agency, form.role.data,
-                                         form.panels.data or [])
-            audit.record("admin.user_invite", detail=f"user={user.id} role={user.role}")
+            user, grant = grants.new_account(form.email.data, form.name.data, agency, form.role.data,
+                                             form.panels.data or [], actor())
+            audit.record("admin.user_invite", detail=f"user={user.id} role={form.role.data}")
+            if grant is None:
+                invitations.send_link(user, links.INVITE)
+                flash(f"Account created. An invitation has been emailed to {user.email}: the link in it works once.")
+            else:
+                flash(APPROVAL_NEEDED + " Their invitation is emailed to them when it is approved.")
             db.session.commit()
-            return render_template("admin/link.html", user=user, link=link, purpose="invite")
+            return redirect(url_for("admin.user", user_id=user.id))
         show_errors(form, errors)
     return render_template("admin/new_user.html", form=form), (422 if form.errors else 200)
 
@@ -113,26 +123,26 @@ def new_user():
 def user(user_id: int):
     """Show one account and what can be done to it."""
     person = _user(user_id)
-    return render_template("admin/user.html", person=person, form=ConfirmForm(), is_self=person.id == actor().id)
+    return render_template("admin/user.html", person=person, form=ConfirmForm(), is_self=person.id == actor().id,
+                           pending=grants.pending_for(person), awaiting=grants.AWAITING)
 
 
 @bp.route("/users/<id:user_id>/role", methods=["GET", "POST"])
 @policy("admin")
 @reauthentication_required
 def role(user_id: int):
-    """Change someone's role and panel seats; it takes effect on their next page."""
+    """Change someone's role and panel seats: at once when it gives nothing powerful, else once a second
+    administrator approves it (app.auth.grants)."""
     person = _user(user_id)
     _not_self(person)
     form = RoleForm(data={"role": person.role, "panels": sorted(person.panels_as(person.role))}).with_panels()
     if form.validate_on_submit():
         errors = accounts.role_problems(form.role.data, form.panels.data or [])
         if not errors:
-            before = person.role
-            accounts.set_role(person, form.role.data, form.panels.data or [])
-            audit.record("admin.role_change", detail=f"user={person.id} from={before} to={person.role} "
-                                                     f"panels={','.join(sorted(form.panels.data or []))}")
+            grant = grants.change_role(person, form.role.data, form.panels.data or [], actor())
             db.session.commit()
-            flash("Role saved. It applies from their next page.")
+            flash(APPROVAL_NEEDED + " Whatever the change took away has gone already." if grant else
+                  "Role saved. It applies from their next page.")
             return redirect(url_for("admin.user", user_id=person.id))
         show_errors(form, errors)
     return render_template("admin/role.html", person=person, form=form), (422 if form.errors else 200)
@@ -162,16 +172,20 @@ def reset_link(user_id: int):
     """Make a one-time link for someone to choose a new password (their second factor is still needed)."""
     person = _user(user_id)
     refusal = accounts.reset_link_refusal(person, actor())
+    if person.role == grants.AWAITING:
+        refusal = "This account's role is waiting for a second administrator's approval: its invitation is " \
+                  "emailed to them when it is approved."
     if refusal:
         return render_template("web/error.html", status=403, title="Another administrator must do this",
                                message=refusal), 403
     form = ConfirmForm()
     if form.validate_on_submit():
-        link = accounts.reset_link(person)
+        invitations.send_link(person, links.RESET)
         audit.record("admin.reset_link", detail=f"user={person.id}")
         db.session.commit()
-        return render_template("admin/link.html", user=person, link=link, purpose="reset")
+        flash(f"A password reset link has been emailed to {person.email}.")
+        return redirect(url_for("admin.user", user_id=person.id))
     return render_template("admin/confirm.html", person=person, form=form, title="Send a password reset link",
-                           explanation="You will see a link to send to them by email. It works once, within "
+                           explanation="A link is emailed to them (you do not see it). It works once, within "
                                        f"{current_app.config['RESET_LINK_HOURS']} hours. Their old password "
                                        "keeps working until they use it, and they still need their second factor.")

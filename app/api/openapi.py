@@ -81,13 +81,17 @@ def _measures_parameters(panels: dict) -> list[dict]:
 
 
 def document(panels: dict) -> dict:
-    common = {"401": _error("No valid bearer token"), "404": _error("Not found, or not yours to see")}
+    common = {"401": _error("No valid bearer token (unknown, revoked or expired)"),
+              "404": _error("Not found, or not yours (or not your token's panels) to see"),
+              "429": _error("This token made too many requests this minute: wait Retry-After seconds")}
+    writes = {"403": _error("The token may only read; nothing changed")}
     too_large = {"413": _error(f"The body is larger than {MAX_BODY // 1024} KiB; nothing was read or changed")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Panel case coordination API", "version": "1.0.0",
                  "description": "Referrals, cases, workflow events and meetings for community-safety panels. "
-                                "Authenticate with `Authorization: Bearer <token>` (`flask tokens create EMAIL`)."},
+                                "Authenticate with `Authorization: Bearer <token>` (`flask tokens create EMAIL`). A "
+                                "token expires, may be limited to reading and to some panels, and is throttled."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
@@ -95,7 +99,8 @@ def document(panels: dict) -> dict:
                 "operationId": "createReferral", "summary": "Make a referral to a panel",
                 "requestBody": _body("Referral"),
                 "responses": {"201": _json("CaseSummary", "The referral was received"),
-                              "422": _error("The referral is not valid; nothing was saved"), **too_large, **common}}},
+                              "422": _error("The referral is not valid; nothing was saved"), **too_large, **writes,
+                              **common}}},
             "/api/v1/cases/{case_id}": {"get": {
                 "operationId": "getCase", "summary": "A case as the caller may see it",
                 "parameters": [CASE_ID],
@@ -108,7 +113,7 @@ def document(panels: dict) -> dict:
                 "responses": {"200": _json("CaseSummary", "The case moved"),
                               "409": _error("The version is stale; nothing changed"),
                               "422": _error("Not allowed now, by this role, or blocked; nothing changed"),
-                              **too_large, **common}}},
+                              **too_large, **writes, **common}}},
             "/api/v1/cases/{case_id}/actions/{action_id}": {"post": {
                 "operationId": "updateAction", "summary": "Update an action's status",
                 "parameters": [CASE_ID, {"name": "action_id", "in": "path", "required": True,
@@ -116,12 +121,12 @@ def document(panels: dict) -> dict:
                 "requestBody": _body("ActionUpdate"),
                 "responses": {"200": {"description": "Updated", "content": {"application/json": {
                     "schema": {"type": "object"}}}}, "409": _error("Stale version"),
-                    "422": _error("Invalid"), **too_large, **common}}},
+                    "422": _error("Invalid"), **too_large, **writes, **common}}},
             "/api/v1/meetings": {"get": {
                 "operationId": "listMeetings", "summary": "Meetings the caller coordinates or sits on",
                 "responses": {"200": {"description": "Meetings", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"meetings": {"type": "array", "items": MEETING}}}}}},
-                    "401": common["401"]}}},
+                    "401": common["401"], "429": common["429"]}}},
             "/api/v1/meetings/{meeting_id}/agenda": {"get": {
                 "operationId": "meetingAgenda",
                 "summary": "A meeting's agenda in running order (cases the caller may not open are left out)",

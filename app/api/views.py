@@ -13,7 +13,7 @@ from app.api.body import json_body, valid_body
 from app.api.openapi import document
 from app.cases.schema import EVENT
 from app.cases.services import detail, refer, summary, take_step
-from app.core.access import actor, load_case, policy
+from app.core.access import actor, in_panel_limit, load_case, policy
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.timeutil import today
@@ -36,7 +36,10 @@ def _panels():
 @policy("case_work")
 def create_referral():
     """Make a referral to a panel."""
-    case = refer(_panels(), json_body(), actor())
+    body = json_body()
+    if isinstance(body, dict) and isinstance(body.get("panel"), str) and not in_panel_limit(body["panel"]):
+        raise Invalid({"panel": "This API token cannot make referrals to this panel"})
+    case = refer(_panels(), body, actor())
     db.session.flush()  # the version the commit will store; the response is built before the commit expires it
     response = jsonify(summary(actor(), case))
     response.status_code = 201

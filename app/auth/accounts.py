@@ -74,17 +74,26 @@ def end_seat(seat: Membership, on: date) -> None:
     seat.ends_on = max(on, seat.starts_on or on)
 
 
-def invite(email: str, name: str, agency: Agency, role: str, panels: list[str] | tuple[str, ...]) -> tuple[User, str]:
-    """Create an account with no password and return it with its invitation link (the caller commits)."""
+def create_account(email: str, name: str, agency: Agency, role: str,
+                   panels: list[str] | tuple[str, ...]) -> User:
+    """Create an account with no password, holding the role and seats given (the caller commits, and sends the
+    invitation: app.admin.invitations by email, or the command line's printed link)."""
     user = User(email=email.strip().lower(), display_name=name.strip(), agency=agency, role=role, password_hash=None)
     set_role(user, role, panels)
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def invite(email: str, name: str, agency: Agency, role: str, panels: list[str] | tuple[str, ...]) -> tuple[User, str]:
+    """Create an account and return it with its invitation link, for the trusted command line only (the caller
+    commits). The administration pages never see a link: they email it."""
+    user = create_account(email, name, agency, role, panels)
     return user, links.issue(user, links.INVITE)
 
 
 def reset_link(user: User) -> str:
-    """A one-time link for the user to choose a new password (the caller commits)."""
+    """A one-time link for the user to choose a new password, for the command line (the caller commits)."""
     return links.issue(user, links.RESET)
 
 

@@ -44,6 +44,17 @@ class RecoveryCodeForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
+class LinkCodeForm(FlaskForm):
+    """The code of an invitation or reset link: the page's script fills it in from the link; without the script the
+    person pastes it from the email."""
+    token = StringField("Code from your email", widget=GovTextInput(),
+                        description="If this box is empty, copy the code from the email you were sent and paste it "
+                                    "here",
+                        validators=[InputRequired("Enter the code from your email"),
+                                    Length(max=100, message="Enter the code from your email")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
 class ReauthenticateForm(FlaskForm):
     password = PasswordField("Password", widget=GovPasswordInput(),
                              validators=[InputRequired("Enter your password"), Length(max=MAX_LENGTH)])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedField
@@ -81,7 +81,10 @@ class AuthThrottle(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
+    """A bearer token for the JSON API; only its SHA-256 is stored.
+
+    It expires, it may be limited to reading and to some panels, and it is throttled on its own (app.auth.tokens).
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,4 +93,48 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     is_revoked: Mapped[bool] = mapped_column(default=False)
+    #: After this moment the token is refused (401).
+    expires_at: Mapped[datetime]
+    #: False: a read-only token (GET only); anything else it sends is refused with 403.
+    can_write: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The panels it reaches, comma-separated; None: every panel its owner's role reaches.
+    panels: Mapped[str | None] = mapped_column(String(200))
     user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def panel_set(self) -> frozenset[str] | None:
+        return None if self.panels is None else frozenset(p for p in self.panels.split(",") if p)
+
+
+class AccessGrant(db.Model):
+    """A request to give someone a role (and its panel seats), and its decision.
+
+    A role that sees case data, or administers the service, takes effect only when a second administrator approves
+    it (app.auth.grants); the command line's grants take effect at once (outcome "cli"). Kept apart from the seats
+    themselves: once approved, it sets User.role and the Membership rows.
+    """
+
+    __tablename__ = "access_grants"
+    __table_args__ = (Index("ix_access_grants_outcome_id", "outcome", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    #: The panels of its seats, comma-separated ("" for a role held across panels).
+    panels: Mapped[str] = mapped_column(String(200), default="")
+    #: A new account: its invitation is emailed when the grant is approved.
+    new_account: Mapped[bool] = mapped_column(default=False)
+    #: Who asked (None: the server's command line).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    #: pending, then approved or refused; replaced (a later request for the same person); cli (at once).
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def panel_list(self) -> list[str]:
+        return [p for p in self.panels.split(",") if p]

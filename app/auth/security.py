@@ -58,11 +58,13 @@ def enforce_route_policy():
     is_api = request.blueprint == "api"
     g.channel = "api" if is_api else "web"
     if is_api:
-        from app.auth.tokens import user_from_bearer
-        user = user_from_bearer()
+        refused = _authenticate_token(view, name)
+        if refused is not None:
+            return refused
+        user = g.actor
     else:
         user = sessions.signed_in_user()
-    g.actor = user
+        g.actor = user
     if name == "public":
         return None
     if name == "sign_in_pending":
@@ -80,6 +82,49 @@ def enforce_route_policy():
         case_id = (request.view_args or {}).get("case_id")
         audit.record("case.denied" if case_id is not None else "route.denied", case_id=case_id, user=user,
                      detail=f"endpoint={request.endpoint}")
+        db.session.commit()
+        abort(404)
+    return None
+
+
+def _api_error(status: int, error: str, message: str, **headers):
+    return jsonify({"error": error, "message": message}), status, headers
+
+
+def _authenticate_token(view, name: str):
+    """Find the request's API token and hold it to its scope and throttle; an answer when it is refused.
+
+    Sets g.actor (its owner) and g.panel_limit (the panels it is limited to). A request with no live token goes on
+    as nobody (a public route answers; any other is 401).
+    """
+    from app.auth import tokens
+    from app.auth.settings import requests_per_minute
+    from app.auth.throttle import api_request_wait
+
+    row = tokens.presented()
+    g.actor = row.user if row is not None else None
+    if row is None:
+        return None
+    g.panel_limit = row.panel_set
+    over = api_request_wait(row.id, int(requests_per_minute()))
+    if over is not None:
+        wait, first = over
+        if first:  # once per window: a client hammering on does not fill the audit trail
+            audit.record("api.throttled", user=row.user, detail=f"token={row.id}")
+            db.session.commit()
+        return _api_error(429, "too_many_requests", f"This token has made too many requests. Wait {wait} seconds.",
+                          **{"Retry-After": str(wait)})
+    if name == "public":
+        return None
+    refusal = tokens.refusal(row, view, name)
+    if refusal is not None:
+        audit.record("api.token_refused", user=row.user, detail=f"token={row.id} {refusal.error} "
+                                                                 f"endpoint={request.endpoint}")
+        db.session.commit()
+        return _api_error(refusal.status, refusal.error, refusal.message)
+    panel = (request.view_args or {}).get("panel")
+    if isinstance(panel, str) and row.panel_set is not None and panel not in row.panel_set:
+        audit.record("route.denied", user=row.user, detail=f"endpoint={request.endpoint} token_panels")
         db.session.commit()
         abort(404)
     return None

@@ -9,7 +9,8 @@ What is counted (limits are settings):
   owner out from anywhere else;
 - one account from every address: credential stuffing spread over many machines;
 - one address across every account: password spraying;
-- second-factor codes per account: only someone who knew the password gets this far.
+- second-factor codes per account: only someone who knew the password gets this far;
+- every request of an API token, per minute (app.auth.tokens), whether it succeeds or not.
 Keys are keyed hashes (app.core.crypto.keyed_hash): the table holds no email address and no IP address.
 """
 from __future__ import annotations
@@ -80,27 +81,48 @@ class Throttled(Exception):
         self.wait_seconds, self.user = wait_seconds, user
 
 
+def _charge(scope: str, key: str, window: timedelta, now: datetime) -> tuple[int, datetime]:
+    """Count one attempt against a counter with one atomic upsert; return its count and when its window began."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    table = AuthThrottle.__table__
+    expired = table.c.window_start <= now - window
+    statement = (dialect.insert(table).values(scope=scope, key=key, window_start=now, failures=1)
+                 .on_conflict_do_update(index_elements=["scope", "key"], set_={
+                     "failures": case((expired, 1), else_=table.c.failures + 1),
+                     "window_start": case((expired, now), else_=table.c.window_start)})
+                 .returning(table.c.failures, table.c.window_start))
+    failures, started = db.session.execute(statement).one()
+    return failures, started
+
+
 def claim(counters: list[Counter], user=None, now: datetime | None = None) -> None:
     """Count an attempt against every counter and commit; raise Throttled if any is over its limit."""
     now = now or utcnow()
     wait = None
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    table = AuthThrottle.__table__
     for counter in counters:  # narrowest first: once one refuses, the wider ones are not charged
         window = _window(counter.window_setting)
-        expired = table.c.window_start <= now - window
-        statement = (dialect.insert(table).values(scope=counter.scope, key=counter.key, window_start=now, failures=1)
-                     .on_conflict_do_update(index_elements=["scope", "key"], set_={
-                         "failures": case((expired, 1), else_=table.c.failures + 1),
-                         "window_start": case((expired, now), else_=table.c.window_start)})
-                     .returning(table.c.failures, table.c.window_start))
-        failures, started = db.session.execute(statement).one()
+        failures, started = _charge(counter.scope, counter.key, window, now)
         if failures > int(current_app.config[counter.limit_setting]):
             wait = int((started + window - now).total_seconds()) + 1
             break
     db.session.commit()
     if wait:
         raise Throttled(wait, user)
+
+
+#: The window of an API token's request count: its limit is requests per minute.
+API_WINDOW = timedelta(minutes=1)
+
+
+def api_request_wait(token_id: int, limit: int, now: datetime | None = None) -> tuple[int, bool] | None:
+    """Count one request of an API token (committed, so every worker shares the count). Over its limit of requests
+    per minute: the seconds to wait, and whether this is the first request refused in the window; else None."""
+    now = now or utcnow()
+    count, started = _charge("api_token", keyed_hash(PURPOSE, "api_token", str(token_id)), API_WINDOW, now)
+    db.session.commit()
+    if count > limit:
+        return max(1, int((started + API_WINDOW - now).total_seconds()) + 1), count == limit + 1
+    return None
 
 
 def guarded(user, check, *, failure: str = "auth.second_factor_failed", detail: str = "",
@@ -135,4 +157,5 @@ def succeeded(counters: list[Counter]) -> None:
 def prune(now: datetime | None = None) -> int:
     """Delete counters whose window has ended (the scheduler's job; the caller commits)."""
     now = now or utcnow()
-    return db.session.execute(delete(AuthThrottle).where(AuthThrottle.window_start <= now - _window())).rowcount or 0
+    window = max(_window(), API_WINDOW)
+    return db.session.execute(delete(AuthThrottle).where(AuthThrottle.window_start <= now - window)).rowcount or 0

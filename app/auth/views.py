@@ -8,7 +8,14 @@ from sqlalchemy import func, select
 
 from app.auth import links, sessions, throttle
 from app.auth import second_factor as totp
-from app.auth.forms import CodeForm, ConfirmForm, NewPasswordForm, ReauthenticateForm, RecoveryCodeForm, SignInForm
+from app.auth.forms import (
+    CodeForm,
+    LinkCodeForm,
+    NewPasswordForm,
+    ReauthenticateForm,
+    RecoveryCodeForm,
+    SignInForm,
+)
 from app.auth.models import ENROL, SECOND_FACTOR, SIGNED_IN
 from app.auth.passwords import context_of, hash_password, password_problem, verify_password
 from app.auth.throttle import Throttled, guarded
@@ -205,18 +212,42 @@ def reauthenticate():
 
 # --- one-time links to set a password ---------------------------------------------------------------------------
 
-@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+@bp.route("/account/link", methods=["GET", "POST"])
 @policy("public")
-def open_link(token: str):
-    """Opening a link changes nothing (a link on another site must not sign anyone out); continuing ends any session
-    this browser has and takes the token out of the address, so later pages do not carry it."""
-    form = ConfirmForm()
+def open_link():
+    """Where an emailed link lands: its token is after "#", so neither this request nor any other carries it in the
+    address (access logs, Referer). The page's script puts it into the form; without the script the person pastes
+    the code from the email. Opening the page changes nothing (a link on another site must not sign anyone out,
+    so the script never sends the form itself); continuing ends any session this browser has."""
+    form = LinkCodeForm()
     if form.validate_on_submit():
-        sessions.end()
-        db.session.commit()
-        session[LINK_ENTRY] = token
-        return redirect(url_for("auth.set_password"))
-    return render_template("auth/open_link.html", form=form)
+        token = form.token.data.strip()
+        if links.find(token) is None:
+            audit.record("auth.link_refused")
+            db.session.commit()
+            form.token.errors = ["That code is not right, or its link has expired or been used. Links work once, "
+                                 "for a short time: ask your administrator for a new one"]
+        else:
+            sessions.end()
+            db.session.commit()
+            session[LINK_ENTRY] = token
+            return redirect(url_for("auth.set_password"))
+    return render_template("auth/open_link.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/account/set-password/<path:token>")
+@policy("public")
+def old_link(token: str):
+    """A link of the old kind, its token in the address: never accepted. Whoever sent it sent the token into access
+    logs, so a link that still works is cancelled here and the person asks for a new one."""
+    link = links.find(token)
+    if link is not None:
+        links.spend(link)
+        audit.record("auth.link_exposed", user=link.user, detail=f"link={link.purpose}")
+    db.session.commit()
+    return render_template("web/error.html", status=404, title="This link no longer works",
+                           message="Links to set a password now come by email, and open a page that asks for "
+                                   "their code. Ask your administrator to send you a new one."), 404
 
 
 @bp.route("/account/set-password", methods=["GET", "POST"])

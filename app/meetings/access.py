@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import false, or_, select
 
-from app.core.access import PANEL_MEMBER, Relation, agency_stake
+from app.core.access import PANEL_MEMBER, Relation, agency_stake, panel_limit
 from app.core.models import Case
 from app.meetings.models import AgendaItem, Meeting, MeetingMember, meeting_agencies
 
@@ -46,4 +46,6 @@ def visible_meetings(user):
     coordinated = user.panels_as("coordinator")
     if coordinated:
         conditions.append(Meeting.panel.in_(coordinated))
-    return select(Meeting).where(or_(false(), *conditions))
+    stmt = select(Meeting).where(or_(false(), *conditions))
+    limit = panel_limit()  # an API token limited to some panels
+    return stmt if limit is None else stmt.where(Meeting.panel.in_(sorted(limit)))

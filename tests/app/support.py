@@ -263,8 +263,22 @@ def references_on(html: str) -> list[str]:
     return re.findall(r'href="/cases/\d+">([A-Z_]+-\d{6})</a>', html)
 
 
-def open_link(browser, path: str):
-    """Follow a one-time password link as a person does: open it (which changes nothing), then Continue."""
+def open_link(browser, link: str):
+    """Follow a one-time password link as a person does: open it (the browser sends the address without the part
+    after "#", and changes nothing), then Continue, which POSTs the code the page's script took from after "#"."""
+    path, _, token = link.partition("#")
     page = browser.get(path)
     assert page.status_code == 200 and "Set your password" in page.get_data(as_text=True)
-    return post_form(browser, path, {})
+    return post_form(browser, path, {"token": token})
+
+
+def emailed_link(address: str) -> str:
+    """The one-time link (path and "#code") in the latest email to the address, from the mail outbox."""
+    from app.notifications.models import OutboxMail
+    db.session.expire_all()
+    mail = db.session.scalar(select(OutboxMail).where(OutboxMail.to_address == address.lower())
+                             .order_by(OutboxMail.id.desc()).limit(1))
+    assert mail is not None, f"no email to {address}"
+    match = re.search(r"http://127\.0\.0\.1:5000(/account/link#[A-Za-z0-9_-]+)", mail.body)
+    assert match, mail.body
+    return match.group(1)

@@ -20,7 +20,7 @@ from tests.browser.person import Person
 PEOPLE = ("practitioner", "coordinator", "member.health", "asb.coordinator", "analyst", "admin")
 #: Pages that are downloads or redirects rather than pages to read, or that need a one-time token.
 NOT_PAGES = ("export", "download", "csv", "json", "pdf", "ics", "openapi", "assets", "logout", "open_link",
-             "set_password", "letter", "index", "agenda_html", "minutes_html")
+             "old_link", "set_password", "letter", "index", "agenda_html", "minutes_html")
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import AccountLink
+from app.auth.models import AccessGrant, AccountLink
 from app.auth.passwords import verify_password
 from app.core.extensions import db as _db
 from app.core.models import User
 from app.core.timeutil import today
-from tests.app.support import audit_rows, open_link, post_form, sign_in
+from tests.app.support import audit_rows, emailed_link, open_link, post_form, sign_in
 from tests.conftest import PASSWORD, csrf_token, next_code
 
 NEW_PASSWORD = "heron violin meadow crisp"
@@ -27,10 +27,12 @@ def fresh(user) -> User:
     return _db.session.get(User, user.id)
 
 
-def link_path(html: str) -> str:
-    match = re.search(r"http://127\.0\.0\.1:5000(/account/set-password/[A-Za-z0-9_-]+)", html)
-    assert match, html[:2000]
-    return match.group(1)
+def reset_link_sent(browser, user) -> str:
+    """Ask for a reset link for the user as an administrator does: it goes to their email, never to the page."""
+    response = post_form(browser, f"/admin/users/{user.id}/reset-link", {})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    assert "/account/link" not in browser.get(response.headers["Location"]).get_data(as_text=True)
+    return emailed_link(user.email)
 
 
 def use_link(app, path: str, data: dict):
@@ -42,9 +44,9 @@ def use_link(app, path: str, data: dict):
 
 def refused_link(app, path: str) -> bool:
     browser = app.test_client()
-    open_link(browser, path)
-    response = browser.get("/account/set-password")
-    return response.status_code == 410 and "expired or been used" in response.get_data(as_text=True)
+    response = open_link(browser, path)
+    refused = response.status_code == 422 and "expired or been used" in response.get_data(as_text=True)
+    return refused and browser.get("/account/set-password").status_code == 410
 
 
 @pytest.fixture
@@ -52,7 +54,18 @@ def admin(make_user):
     return make_user("admin", "COUNCIL")
 
 
-def test_an_administrator_invites_someone_who_chooses_their_own_password_and_second_factor(app, admin, make_agency):
+def approved_by_another(app, make_user, email: str):
+    """A second administrator approves the pending grant for the account (a role that sees case data)."""
+    grant = _db.session.scalar(select(AccessGrant).join(User, User.id == AccessGrant.user_id)
+                               .where(User.email == email, AccessGrant.outcome == "pending"))
+    assert grant is not None
+    response = post_form(sign_in(app, make_user("admin", "HEALTH")), f"/admin/approvals/{grant.id}/approve", {},
+                         form_path="/admin/approvals")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def test_an_administrator_invites_someone_who_chooses_their_own_password_and_second_factor(app, admin, make_agency,
+                                                                                          make_user):
     make_agency("HEALTH", "health")
     browser = sign_in(app, admin)
     page = browser.get("/admin/users/new").get_data(as_text=True)
@@ -60,8 +73,10 @@ def test_an_administrator_invites_someone_who_chooses_their_own_password_and_sec
     response = post_form(browser, "/admin/users/new", {"email": "Member@Health.example", "name": "Morgan Ellis",
                                                        "agency": "HEALTH", "role": "panel_member",
                                                        "panels": "marac"})
-    assert response.status_code == 200, response.get_data(as_text=True)[:1000]
-    path = link_path(response.get_data(as_text=True))
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    assert "/account/link" not in browser.get(response.headers["Location"]).get_data(as_text=True)
+    approved_by_another(app, make_user, "member@health.example")
+    path = emailed_link("member@health.example")
     user = _db.session.scalar(select(User).where(User.email == "member@health.example"))
     assert user.password_hash is None and [m.panel for m in user.memberships] == ["marac"]
     assert len(audit_rows(action="admin.user_invite")) == 1
@@ -77,17 +92,19 @@ def test_an_administrator_invites_someone_who_chooses_their_own_password_and_sec
 def test_opening_a_link_changes_nothing_until_the_person_continues(app, admin, make_user):
     """A link planted on another site must not sign anyone out (no change over GET)."""
     user = make_user("practitioner", "POLICE")
-    path = link_path(post_form(sign_in(app, admin), f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    path = reset_link_sent(sign_in(app, admin), user)
     browser = sign_in(app, make_user("coordinator", "COUNCIL", panels=("marac",)))
     assert browser.get(path).status_code == 200
     assert browser.get("/cases").status_code == 200  # still signed in
 
 
-def test_an_invitation_link_works_once(app, admin):
+def test_an_invitation_link_works_once(app, admin, make_user):
     browser = sign_in(app, admin)
     response = post_form(browser, "/admin/users/new", {"email": "p@police.example", "name": "Pat Ng",
                                                        "agency": "COUNCIL", "role": "practitioner"})
-    path = link_path(response.get_data(as_text=True))
+    assert response.status_code == 302
+    approved_by_another(app, make_user, "p@police.example")
+    path = emailed_link("p@police.example")
     use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert refused_link(app, path)
 
@@ -95,7 +112,7 @@ def test_an_invitation_link_works_once(app, admin):
 def test_an_expired_link_is_refused(app, admin, make_user):
     user = make_user("practitioner", "POLICE")
     browser = sign_in(app, admin)
-    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    path = reset_link_sent(browser, user)
     link = _db.session.scalar(select(AccountLink))
     link.expires_at -= timedelta(hours=app.config["RESET_LINK_HOURS"], seconds=1)
     _db.session.commit()
@@ -105,7 +122,7 @@ def test_an_expired_link_is_refused(app, admin, make_user):
 def test_a_link_stops_working_when_its_account_is_disabled(app, admin, make_user):
     user = make_user("practitioner", "POLICE")
     browser = sign_in(app, admin)
-    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    path = reset_link_sent(browser, user)
     assert post_form(browser, f"/admin/users/{user.id}/disable", {}).status_code == 302
     assert refused_link(app, path)
 
@@ -114,7 +131,7 @@ def test_a_password_reset_needs_the_second_factor(app, admin, make_user):
     """AU-7: someone who gets hold of a reset link still cannot take the account without the person's app."""
     user = make_user("practitioner", "POLICE")
     browser = sign_in(app, admin)
-    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    path = reset_link_sent(browser, user)
     link_browser, without = use_link(app, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert without.status_code == 422 and "Enter a code from your authenticator app" in without.get_data(
         as_text=True)
@@ -144,8 +161,7 @@ def test_a_password_reset_needs_the_second_factor(app, admin, make_user):
 def test_a_weak_password_through_a_link_is_refused_and_the_link_still_works(app, admin, make_user, password,
                                                                             message):
     user = make_user("practitioner", "POLICE", email="officer@police.example")
-    path = link_path(post_form(sign_in(app, admin), f"/admin/users/{user.id}/reset-link", {}).get_data(
-        as_text=True))
+    path = reset_link_sent(sign_in(app, admin), user)
     link_browser, refused = use_link(app, path, {"password": password, "confirm": password, "code": next_code(user)})
     assert refused.status_code == 422 and message in refused.get_data(as_text=True)
     done = post_form(link_browser, "/account/set-password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
@@ -154,7 +170,8 @@ def test_a_weak_password_through_a_link_is_refused_and_the_link_still_works(app,
 
 
 def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, make_referral):
-    """ASVS 8.3.2: access is read from the database on every request, so a removed coordinator loses it at once."""
+    """ASVS 8.3.2: access is read from the database on every request, so a removed coordinator loses it at once
+    (the new role, which sees case data too, waits for a second administrator)."""
     coordinator = make_user("coordinator", "COUNCIL", panels=("marac",))
     case = make_referral(make_user("practitioner", "POLICE"))
     their_browser = sign_in(app, coordinator)
@@ -166,7 +183,9 @@ def test_a_role_change_applies_on_the_persons_next_page(app, admin, make_user, m
     assert fresh(coordinator).panels_as("coordinator") == frozenset()
     assert [seat.ends_on for seat in fresh(coordinator).memberships] == [today()]  # ended, kept with its dates
     assert audit_rows(action="admin.role_change")[0].detail.startswith(
-        f"user={coordinator.id} from=coordinator to=practitioner")
+        f"user={coordinator.id} from=coordinator to=awaiting_approval")
+    assert audit_rows(action="admin.grant_request")[0].detail.endswith(
+        f"user={coordinator.id} role=practitioner panels=")
 
 
 @pytest.mark.parametrize("data, field, message", [
@@ -210,7 +229,7 @@ def test_a_reset_of_the_second_factor_cancels_reset_links_sent_before(app, admin
     """Such a link would otherwise need no code once the second factor is gone."""
     user = make_user("practitioner", "POLICE")
     browser = sign_in(app, admin)
-    path = link_path(post_form(browser, f"/admin/users/{user.id}/reset-link", {}).get_data(as_text=True))
+    path = reset_link_sent(browser, user)
     assert post_form(browser, f"/admin/users/{user.id}/reset_second_factor", {}).status_code == 302
     assert refused_link(app, path)
 
@@ -226,8 +245,7 @@ def test_the_administrator_who_reset_a_second_factor_cannot_also_send_a_reset_li
     assert post_form(browser, f"/admin/users/{user.id}/reset-link", {},
                      form_path="/admin/users").status_code == 403
     assert not audit_rows(action="admin.reset_link")
-    assert link_path(post_form(sign_in(app, other_admin), f"/admin/users/{user.id}/reset-link", {})
-                     .get_data(as_text=True))
+    assert reset_link_sent(sign_in(app, other_admin), user)
 
 
 def test_disabling_stops_the_accounts_api_tokens_too(app, admin, make_user, api):

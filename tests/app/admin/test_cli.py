@@ -80,7 +80,7 @@ def agencies(make_agency):
 
 def invitation_link(output: str) -> str:
     link = output.strip().splitlines()[-1]
-    assert link.startswith("http://127.0.0.1:5000/account/set-password/"), output
+    assert link.startswith("http://127.0.0.1:5000/account/link#"), output
     return link.removeprefix("http://127.0.0.1:5000")
 
 
@@ -105,8 +105,8 @@ def test_users_create_prints_a_one_time_invitation_and_sets_no_password(app, cli
     db.session.expire_all()
     assert verify_password(db.session.get(User, user.id), GOOD_PASSWORD)
     again = app.test_client()
-    open_link(again, path)
-    assert again.get("/account/set-password").status_code == 410  # used once: gone
+    assert open_link(again, path).status_code == 422  # used once: gone
+    assert again.get("/account/set-password").status_code == 410
 
 
 def test_users_reset_link_disable_enable_and_reset_second_factor(app, cli, db, make_user):
@@ -210,3 +210,32 @@ def test_key_rotations_are_audited(cli, db, command, action, detail):
         assert "3 index values are under keys no longer in BLIND_INDEX_KEY" in result.output
         assert db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "admin.index_rotate_start")
                                   ).all() == ["key=b1 values=?:3"]
+
+
+def test_tokens_create_takes_a_scope_panels_and_days(cli, db, make_user):
+    make_user("coordinator", "COUNCIL", panels=("marac",), email="coord@x.example")
+    result = cli("tokens", "create", "coord@x.example", "--scope", "write", "--panels", "marac", "--days", "10")
+    assert result.exit_code == 0, result.output
+    assert "(write, panels: marac, works until" in result.output
+    row = db.session.scalar(select(ApiToken))
+    assert (row.can_write, row.panel_set, row.expires_at - row.created_at) == (True, {"marac"}, timedelta(days=10))
+    assert cli("tokens", "create", "coord@x.example").exit_code == 0  # read only, every panel, the lifetime setting
+    newest = db.session.scalar(select(ApiToken).order_by(ApiToken.id.desc()).limit(1))
+    assert (newest.can_write, newest.panels, newest.expires_at - newest.created_at) == (False, None,
+                                                                                      timedelta(days=90))
+    assert [e.detail for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "admin.token_create")
+                                                 .order_by(AuditEvent.id))][0].startswith("via=cli scope=write")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--scope", "admin"), "Invalid value for '--scope'"),
+    (("--panels", "narnia"), "give panels from: asb_case_review, marac"),
+    (("--panels", ","), "give panels from"),
+    (("--days", "0"), "Invalid value for '--days'"),
+    (("--days", "400"), "Invalid value for '--days'"),
+])
+def test_tokens_create_refuses_a_bad_scope(cli, db, make_user, args, message):
+    make_user("coordinator", "COUNCIL", panels=("marac",), email="coord@x.example")
+    result = cli("tokens", "create", "coord@x.example", *args)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert _count(db, ApiToken) == 0

@@ -50,7 +50,8 @@ def test_demo_data_is_consistent(demo_loaded):
     assert db.session.scalar(select(func.count()).select_from(Agency)) == len(demo.AGENCIES)
     users = db.session.scalars(select(User)).all()
     assert sorted(u.email for u in users) == sorted(demo.demo_email(local) for local, *_ in demo.all_users())
-    assert {u.role for u in users} == {"practitioner", "coordinator", "panel_member", "analyst", "admin"}
+    assert {u.role for u in users} == {"practitioner", "coordinator", "panel_member", "agency_contact", "analyst",
+                                       "admin"}
 
     for case in db.session.scalars(select(MaracReferral)):
         history = db.session.scalars(select(CaseTransition).where(CaseTransition.case_id == case.id)
@@ -123,7 +124,7 @@ def test_flask_demo_load_leaves_a_real_database_alone(app, db, make_user):
 
 
 START_PAGES = {"practitioner": "/cases", "coordinator": "/dashboard", "panel_member": "/cases", "analyst": "/measures/",
-               "admin": "/admin/users"}
+               "admin": "/admin/users", "agency_contact": "/cases"}
 
 
 def test_every_demo_user_signs_in_with_the_printed_secret_and_lands_on_their_start_page(app, db):

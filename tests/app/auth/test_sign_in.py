@@ -38,9 +38,9 @@ from tests.conftest import PASSWORD, csrf_token, next_code
 ARGUMENTS = {"case_id": 1, "action_id": 1, "letter_id": 1, "meeting_id": 1, "item_id": 1, "series_id": 1,
              "user_id": 1, "trigger": "accept", "filename": "app.css", "token": "x" * 43, "change": "disable",
              "panel": "marac", "notification_id": 1, "key": "marac.repeat_months", "mail_id": 1, "agency_id": 1,
-             "seat_id": 1, "grant_id": 1}
-PUBLIC = {"index", "assets", "auth.login", "auth.logout", "auth.open_link", "auth.set_password", "api.openapi",
-          "accessibility.statement"}
+             "seat_id": 1, "grant_id": 1, "decision": "approve"}
+PUBLIC = {"index", "assets", "auth.login", "auth.logout", "auth.open_link", "auth.old_link", "auth.set_password",
+          "api.openapi", "accessibility.statement"}
 PENDING = {"auth.code", "auth.recovery_code", "auth.enrol"}
 
 
