@@ -53,15 +53,15 @@ from app.meetings.agenda import create_meeting
 from panels.marac.workflow import MARAC
 from tests.conftest import referral_body
 
-OPERATIONS = ["createReferral", "getCase", "fireEvent", "updateAction", "listMeetings", "meetingAgenda",
-              "panelMeasures", "openapi"]
+OPERATIONS = ["createReferral", "listCases", "getCase", "fireEvent", "updateAction", "listMeetings",
+              "meetingAgenda", "panelMeasures", "openapi"]
 #: Fuzzing examples per operation, caller and generation mode. Hypothesis stops early where there are fewer
 #: distinct inputs (an operation without parameters), so this is about 290 requests per backend.
 EXAMPLES = {"coordinator": {"positive": 40, "negative": 10}, "practitioner": {"positive": 10, "negative": 4}}
 #: Operations each caller must get a 2xx from at least once: proof the fuzzer reached real code, not only 404s.
 #: (The practitioner sits on no meeting, so every agenda is a 404 to them.)
 MUST_SUCCEED = {"coordinator": set(OPERATIONS),
-                "practitioner": {"getCase", "listMeetings", "openapi"}}
+                "practitioner": {"listCases", "getCase", "listMeetings", "openapi"}}
 EVENTS = [step.trigger for step in MARAC.steps]
 #: Fields whose strings are enums, dates or codes: a lone surrogate there stops at the schema, not in the services.
 NOT_TEXT = {"panel", "referred_on", "date_of_birth", "routes", "event", "occurred_on", "status", "due_on",

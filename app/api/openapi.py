@@ -101,6 +101,17 @@ def document(panels: dict) -> dict:
                 "responses": {"201": _json("CaseSummary", "The referral was received"),
                               "422": _error("The referral is not valid; nothing was saved"), **too_large, **writes,
                               **common}}},
+            "/api/v1/cases": {"get": {
+                "operationId": "listCases",
+                "summary": "One page of the cases the caller may open, newest referral first",
+                "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all"]}},
+                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
+                "responses": {"200": {"description": "A page of cases", "content": {"application/json": {
+                    "schema": {"type": "object", "required": ["cases", "page", "next_page"], "properties": {
+                        "cases": {"type": "array", "items": CASE_SUMMARY}, "page": {"type": "integer"},
+                        "next_page": {"type": ["integer", "null"]}}}}}},
+                    "401": common["401"], "422": _error("An unknown state filter or page"),
+                    "429": common["429"]}}},
             "/api/v1/cases/{case_id}": {"get": {
                 "operationId": "getCase", "summary": "A case as the caller may see it",
                 "parameters": [CASE_ID],

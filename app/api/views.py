@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from sqlalchemy import select
 
 from app.actions.access import may_update_action
 from app.actions.models import Action
@@ -11,11 +12,14 @@ from app.actions.schema import ACTION_UPDATE
 from app.actions.services import update_action
 from app.api.body import json_body, valid_body
 from app.api.openapi import document
+from app.cases import listing
 from app.cases.schema import EVENT
 from app.cases.services import detail, refer, summary, take_step
+from app.core import audit
 from app.core.access import actor, in_panel_limit, load_case, policy
 from app.core.errors import Conflict
 from app.core.extensions import db
+from app.core.models import Case
 from app.core.timeutil import today
 from app.measures.access import require, throttle
 from app.measures.compute import answer, measure_sets
@@ -46,6 +50,36 @@ def create_referral():
     response.headers["Location"] = url_for("api.get_case", case_id=case.id)
     db.session.commit()
     return response
+
+
+@bp.get("/cases")
+@policy("case_work")
+def list_cases():
+    """One page of the cases the caller may open, newest referral first (every token is throttled per minute)."""
+    user, chosen, page = actor(), *_list_query()
+    size = int(current_app.config["PAGE_SIZE"])
+    ids = listing.newest_first(user, listing.in_status(chosen), size + 1, (page - 1) * size)
+    shown = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids[:size])))}
+    cases = [shown[i] for i in ids[:size]]
+    audit.record("case.list", detail=f"status={chosen} page={page} ids={','.join(str(c.id) for c in cases)}")
+    body = {"cases": [summary(user, c) for c in cases], "page": page,
+            "next_page": page + 1 if len(ids) > size and page < listing.MAX_PAGE else None}
+    db.session.commit()
+    return jsonify(body)
+
+
+def _list_query() -> tuple[str, int]:
+    """The list's state filter and page, each given at most once, or 422 with a message per field."""
+    errors = {}
+    statuses, pages = request.args.getlist("status"), request.args.getlist("page")
+    if len(statuses) > 1 or (statuses and statuses[0] not in listing.STATE_FILTERS):
+        errors["status"] = f"Give one of {', '.join(listing.STATE_FILTERS)}"
+    if len(pages) > 1 or (pages and not (pages[0].isascii() and pages[0].isdigit()
+                                         and 1 <= int(pages[0]) <= listing.MAX_PAGE)):
+        errors["page"] = f"Give a page number from 1 to {listing.MAX_PAGE}"
+    if errors:
+        raise Invalid(errors)
+    return (statuses or ["open"])[0], int((pages or ["1"])[0])
 
 
 @bp.get("/cases/<id:case_id>")

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select, true, union
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.reauth import reauthentication_required
-from app.cases import leads, sections
+from app.cases import leads, listing, sections
 from app.cases.forms import ResearchForm, StepForm
 from app.cases.search import SearchForm, by_person, by_reference
 from app.cases.services import add_research, context_for, may_add_research, research_shown, take_step
 from app.core import audit
 from app.core.access import (
-    access_branches,
     actor,
     coordinates,
     load_case,
@@ -31,7 +30,6 @@ from workflows.deadlines import open_for, overdue
 
 bp = Blueprint("cases", __name__)
 
-STATE_FILTERS = ("open", "closed", "all")
 CASE_COLUMNS = ("Reference", "Panel", "State", "Referred on", "Closed on", "Repeat", "Name", "Source agency",
                 "Neighbourhood")
 
@@ -45,13 +43,12 @@ def _panel(case: Case):
 def index():
     """List the cases the person may see, newest first."""
     user = actor()
-    status = _status()
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(1, min(page, 10_000))
-    in_status = _in_status(status)
+    status = listing.status(request.args)
+    page = listing.page_number(request.args)
+    in_status = listing.in_status(status)
     size = int(current_app.config["PAGE_SIZE"])
     total = db.session.scalar(select(func.count()).select_from(visible_cases(user).where(in_status).subquery()))
-    ids = _newest_first(user, in_status, size, (page - 1) * size)
+    ids = listing.newest_first(user, in_status, size, (page - 1) * size)
     loaded = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)).options(
         selectinload(Case.subject), joinedload(Case.source_agency)))}
     cases = [loaded[i] for i in ids]
@@ -60,37 +57,6 @@ def index():
                                search_form=_search_form(), overdue=overdue(ids, today()))
     db.session.commit()  # after rendering: a commit expires the loaded rows, and reloading them costs a query each
     return response
-
-
-def _status() -> str:
-    """The list's state filter from the query string: open (the default), closed or all."""
-    status = request.args.get("status", "open")
-    return status if status in STATE_FILTERS else "open"
-
-
-def _in_status(status: str):
-    """The SQL condition for a state filter."""
-    if status == "all":
-        return true()
-    # Positive state lists per panel (never NOT IN), so the (panel, state) index finds the rows.
-    states = {key: panel.workflow.open_states if status == "open" else panel.workflow.closed_states
-              for key, panel in current_app.extensions["panels"].items()}
-    return or_(*[(Case.panel == key) & Case.state.in_(sorted(s)) for key, s in states.items()])
-
-
-def _newest_first(user, where, limit: int, offset: int) -> list[int]:
-    """Return one page of the visible case ids, newest referral first.
-
-    Each branch of the access policy is read newest first from its own index and the branches are merged: one
-    query with the policy's OR in it would make the database sort every visible case to find a page.
-    """
-    branches = [select(Case.id, Case.referred_on).where(branch, where).order_by(*NEWEST_FIRST).limit(offset + limit)
-                .subquery() for branch in access_branches(user)]
-    if not branches:
-        return []
-    merged = union(*[select(b.c.id, b.c.referred_on) for b in branches]).subquery()
-    return list(db.session.scalars(select(merged.c.id).order_by(merged.c.referred_on.desc(), merged.c.id.desc())
-                                   .limit(limit).offset(offset)))
 
 
 def _repeat(user, case: Case) -> str:
@@ -105,8 +71,8 @@ def _repeat(user, case: Case) -> str:
 def export():
     """Download the cases the person may see on the list, with its state filter, as a spreadsheet."""
     user = actor()
-    status = _status()
-    cases = db.session.scalars(visible_cases(user).where(_in_status(status)).order_by(*NEWEST_FIRST)
+    status = listing.status(request.args)
+    cases = db.session.scalars(visible_cases(user).where(listing.in_status(status)).order_by(*NEWEST_FIRST)
                                .options(selectinload(Case.subject), joinedload(Case.source_agency))).all()
     panels = current_app.extensions["panels"]
     response = csv_download("cases", CASE_COLUMNS, [(

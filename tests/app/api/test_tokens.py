@@ -154,3 +154,21 @@ def test_a_token_on_a_step_up_page_reaches_nothing(client, make_user):
     admin = make_user("admin", "COUNCIL")
     response = client.get("/admin/users/new", headers=bearer(issued(admin)))
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_read_token_lists_what_its_owner_could_open_one_page_at_a_time(make_user, make_referral, api, app,
+                                                                        monkeypatch):
+    """Need to know in the list too: a practitioner's token pages through their own referrals, never a colleague's;
+    every page is audited with its ids, and each request counts against the token's throttle."""
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    me, colleague = make_user("practitioner", "POLICE"), make_user("practitioner", "POLICE")
+    mine = [make_referral(me, forename=f"Own{n}").id for n in range(3)]
+    make_referral(colleague, forename="Theirs")
+    first = api.get(me, "/api/v1/cases?status=all")
+    assert first.status_code == 200 and first.get_json()["next_page"] == 2
+    second = api.get(me, "/api/v1/cases?status=all&page=2").get_json()
+    listed = [c["id"] for c in first.get_json()["cases"] + second["cases"]]
+    assert sorted(listed) == sorted(mine) and second["next_page"] is None
+    assert all("is_repeat" not in c for c in first.get_json()["cases"])
+    rows = audit_rows(action="case.list", user_id=me.id)
+    assert [r.detail.split(" ids=")[1] for r in rows] == [",".join(map(str, listed[:2])), str(listed[2])]
