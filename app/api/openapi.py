@@ -105,7 +105,8 @@ def document(panels: dict) -> dict:
                 "operationId": "listCases",
                 "summary": "One page of the cases the caller may open, newest referral first",
                 "parameters": [{"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all"]}},
-                               {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
+                               {"name": "page", "in": "query",
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}],
                 "responses": {"200": {"description": "A page of cases", "content": {"application/json": {
                     "schema": {"type": "object", "required": ["cases", "page", "next_page"], "properties": {
                         "cases": {"type": "array", "items": CASE_SUMMARY}, "page": {"type": "integer"},
