@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from wtforms import DateField
 from wtforms.validators import DataRequired, ValidationError
 
-from app.admin.views import _not_self, _user, bp
+from app.admin.views import account_or_404, bp, refuse_self
 from app.auth import accounts
 from app.auth.reauth import reauthentication_required
 from app.core import audit
@@ -41,8 +41,8 @@ class EndSeatForm(FlaskForm):
 @reauthentication_required
 def end_seat(user_id: int, seat_id: int):
     """End one of someone's panel seats from a day (today: at once, sessions included)."""
-    person = _user(user_id)
-    _not_self(person)
+    person = account_or_404(user_id)
+    refuse_self(person)
     seat = next((m for m in person.memberships if m.id == seat_id and m.in_force_on(today())), None)
     if seat is None:
         abort(404)

@@ -66,14 +66,14 @@ class InviteForm(RoleForm):
         return self.with_panels()
 
 
-def _user(user_id: int) -> User:
+def account_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
     return user
 
 
-def _not_self(user: User) -> None:
+def refuse_self(user: User) -> None:
     """An administrator cannot change their own access: no one can lock out the last administrator by accident."""
     if user.id == actor().id:
         abort(404)
@@ -122,7 +122,7 @@ def new_user():
 @policy("admin")
 def user(user_id: int):
     """Show one account and what can be done to it."""
-    person = _user(user_id)
+    person = account_or_404(user_id)
     return render_template("admin/user.html", person=person, form=ConfirmForm(), is_self=person.id == actor().id,
                            pending=grants.pending_for(person), awaiting=grants.AWAITING)
 
@@ -133,8 +133,8 @@ def user(user_id: int):
 def role(user_id: int):
     """Change someone's role and panel seats: at once when it gives nothing powerful, else once a second
     administrator approves it (app.auth.grants)."""
-    person = _user(user_id)
-    _not_self(person)
+    person = account_or_404(user_id)
+    refuse_self(person)
     form = RoleForm(data={"role": person.role, "panels": sorted(person.panels_as(person.role))}).with_panels()
     if form.validate_on_submit():
         errors = accounts.role_problems(form.role.data, form.panels.data or [])
@@ -153,8 +153,8 @@ def role(user_id: int):
 @reauthentication_required
 def confirm(user_id: int, change: str):
     """Ask to confirm a change to someone's access, then make it."""
-    person = _user(user_id)
-    _not_self(person)
+    person = account_or_404(user_id)
+    refuse_self(person)
     title, explanation = accounts.ACCESS_CHANGES[change].title, accounts.ACCESS_CHANGES[change].explanation
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -170,7 +170,7 @@ def confirm(user_id: int, change: str):
 @reauthentication_required
 def reset_link(user_id: int):
     """Make a one-time link for someone to choose a new password (their second factor is still needed)."""
-    person = _user(user_id)
+    person = account_or_404(user_id)
     refusal = accounts.reset_link_refusal(person, actor())
     if person.role == grants.AWAITING:
         refusal = "This account's role is waiting for a second administrator's approval: its invitation is " \
