@@ -125,14 +125,6 @@ def matching_panels() -> list[str]:
     return [key for key, model in _models.items() if model.matching and not model.compartment]
 
 
-def _panels_allowing(relation: Relation, user) -> list[str]:
-    """The panels whose cases the relation may open for this user. A compartment's cases are open to its own people
-    only (those holding a seat on it): no relation reaches into it from outside, a referral or an emergency neither."""
-    seated = seated_panels(user, *seat_roles())
-    return [key for key, model in _models.items()
-            if relation.key in model.relations and (not model.compartment or key in seated)]
-
-
 def panel_limit() -> frozenset[str] | None:
     """The panels this request's credential is limited to (an API token's scope), or None: no limit beyond the
     person's own. The authentication step sets it (g.panel_limit); it narrows every query of cases and meetings."""
@@ -144,17 +136,19 @@ def in_panel_limit(panel: str) -> bool:
     return limit is None or panel in limit
 
 
+def _panels_allowing(relation: Relation, user) -> list[str]:
+    """The panels whose cases the relation may open for this user in this request. A compartment's cases are open
+    to its own people only (those holding a seat on it): no relation reaches into it from outside, a referral or an
+    emergency neither. A credential limited to some panels (an API token's scope) reaches those only."""
+    seated = seated_panels(user, *seat_roles())
+    return [key for key, model in _models.items() if relation.key in model.relations
+            and (not model.compartment or key in seated) and in_panel_limit(key)]
+
+
 def access_branches(user) -> list:
     """Return one SQL condition per reason the user may open a case (any one is enough; none: no case)."""
     if user is None or not works_cases(user):
         return []
-    limit = panel_limit()
-    if limit is not None:
-        return [branch & Case.panel.in_(sorted(limit)) for branch in _branches(user)]
-    return _branches(user)
-
-
-def _branches(user) -> list:
     branches = []
     for relation in _relations.values():
         allowing = _panels_allowing(relation, user)
@@ -195,7 +189,7 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
 
 def case_roles(user, case: Case) -> frozenset[str]:
     """Return the workflow roles the user holds on this case, from the relations its panel allows."""
-    if not works_cases(user) or not in_panel_limit(case.panel):
+    if not works_cases(user):
         return frozenset()
     held = set()
     for relation in _relations.values():
