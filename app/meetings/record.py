@@ -117,7 +117,8 @@ def item(meeting_id: int, item_id: int):
                 take_step(user, case, panel.meetings.meeting_step, version=case.version,
                           occurred_on=min(meeting.starts_at.date(), today()), data=form.step_data())
             minutes.record_decision(meeting, row, form.decision.data, utcnow())
-            audit.record("meeting.decision", case_id=case.id, detail=f"meeting={meeting.id}")
+            audit.record("meeting.decision", case_id=case.id,
+                         detail=f"meeting={meeting.id} fields={','.join(audit.changed_fields(row)) or 'none'}")
             db.session.commit()
             flash(f"Discussion of {case.reference} recorded.")
             return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
@@ -167,7 +168,10 @@ def minutes_page(meeting_id: int):
         if not errors:
             if issuing:
                 minutes.issue_minutes(meeting, utcnow())
-            audit.record("meeting.minutes_issue" if issuing else "meeting.minutes_save", detail=f"meeting={meeting.id}")
+            changed = sorted({f for item in meeting.items for f in audit.changed_fields(item)}
+                             | set(audit.changed_fields(meeting, ignore={"version", "minutes_issued_at"})))
+            audit.record("meeting.minutes_issue" if issuing else "meeting.minutes_save",
+                         detail=f"meeting={meeting.id} fields={','.join(changed) or 'none'}")
             db.session.commit()
             flash("Minutes issued: everyone with a seat has been told." if issuing else "Minutes saved.")
             return redirect(url_for("meeting_record.minutes_page", meeting_id=meeting.id))
