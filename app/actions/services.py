@@ -158,7 +158,7 @@ def assignable(action: Action) -> list[User]:
     """The people an action may be assigned to: enabled case workers of the agency that owns it."""
     case_roles = [r.key for r in roles() if r.works_cases]
     return list(db.session.scalars(select(User).where(
-        User.agency_id == action.owner_agency_id, User.is_enabled.is_(True), User.role.in_(case_roles))
+        User.agency_id == action.owner_agency_id, User.active(), User.role.in_(case_roles))
         .order_by(User.display_name, User.id)))
 
 

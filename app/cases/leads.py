@@ -26,7 +26,7 @@ def may_name_lead(user, case) -> bool:
 
 def candidates(user, case) -> list[User]:
     """The practitioners who may be named: the representative's own agency's, or every agency's for a coordinator."""
-    stmt = select(User).where(User.role == PRACTITIONER.key, User.is_enabled.is_(True))
+    stmt = select(User).where(User.role == PRACTITIONER.key, User.active())
     if not coordinates(user, case.panel):
         stmt = stmt.where(User.agency_id == user.agency_id)
     return list(db.session.scalars(stmt.order_by(User.agency_id, User.display_name, User.id)))

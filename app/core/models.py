@@ -51,6 +51,9 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    #: The day the account's access ends (a secondment, a leaver's last day): from that day it signs in nowhere,
+    #: and its sessions, tokens and links stop, as when it is disabled. None: no end set.
+    access_ends_on: Mapped[date | None]
     #: The authenticator app's shared secret (encrypted), once the person has proved their app has it.
     totp_secret_ct: Mapped[str | None] = mapped_column(Text)
     totp_enrolled_at: Mapped[datetime | None]
@@ -71,7 +74,7 @@ class User(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.is_enabled
+        return self.is_enabled and (self.access_ends_on is None or today() < self.access_ends_on)
 
     @property
     def has_second_factor(self) -> bool:
@@ -79,6 +82,12 @@ class User(db.Model):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @classmethod
+    def active(cls, day: date | None = None):
+        """The SQL condition that an account may be used today (or on the day given): enabled, access not ended."""
+        day = day or today()
+        return cls.is_enabled.is_(True) & (cls.access_ends_on.is_(None) | (cls.access_ends_on > day))
 
     def panels_as(self, role: str, on: date | None = None) -> frozenset[str]:
         """The panels on which the person holds a seat of this role today (or on the day given)."""

@@ -210,7 +210,7 @@ def timing(meeting: Meeting, items: list[AgendaItem], per_case: int, carried: in
 def seat_holders(meeting: Meeting) -> list[User]:
     """Return the enabled people with a seat at the meeting who still hold a seat on its panel."""
     return list(db.session.scalars(select(User).join(MeetingMember, MeetingMember.user_id == User.id)
-                                   .where(MeetingMember.meeting_id == meeting.id, User.is_enabled.is_(True),
+                                   .where(MeetingMember.meeting_id == meeting.id, User.active(),
                                           User.id.in_(_panel_seats(meeting.panel)))
                                    .order_by(User.id)))
 
@@ -226,7 +226,7 @@ def seat_members(meeting: Meeting) -> None:
     seated = {m.user_id for m in meeting.members}
     stmt = (select(User.id).join(Membership, Membership.user_id == User.id)
             .where(Membership.panel == meeting.panel, Membership.role == "panel_member", Membership.in_force(),
-                   User.is_enabled))
+                   User.active()))
     if agency_ids:
         stmt = stmt.where(User.agency_id.in_(agency_ids))
     for user_id in db.session.scalars(stmt):

@@ -174,7 +174,7 @@ def _invite_form(meeting: Meeting) -> InviteForm:
         select(User.id, User.display_name, Agency.name).join(Agency, Agency.id == User.agency_id)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.panel == meeting.panel, Membership.role == "panel_member", Membership.in_force(),
-               User.is_enabled,
+               User.active(),
                User.id.not_in(seated)).order_by(Agency.name, User.display_name)).all()
     form.user_id.choices = [(0, "Choose a person")] + [(i, f"{name or 'Unnamed'}, {agency}")
                                                       for i, name, agency in people]

@@ -73,7 +73,7 @@ def notify(users: Iterable, kind: str, about: str, message: str, target: str, *,
     """
     pending = []
     for user in users:
-        if getattr(user, "is_enabled", False):
+        if getattr(user, "is_active", False):  # disabled, or its access ended: nothing is sent
             pending.append(pending_for(user, kind, about, message, target))
     return len(notify_many(pending, now=now))
 

@@ -16,13 +16,14 @@ class Recipient:
 
     id: int
     email: str
-    is_enabled: bool = True
+    #: Read from the accounts that may be used today (User.active()), like User.is_active.
+    is_active: bool = True
 
 
 def _seated(role: str):
     """Enabled people holding a seat of this role on a panel (the seat's role is their account's role)."""
     return (select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == role, Membership.in_force(), User.role == role, User.is_enabled.is_(True)))
+            .where(Membership.role == role, Membership.in_force(), User.role == role, User.active()))
 
 
 def coordinators(panel: str) -> list[User]:
@@ -50,7 +51,7 @@ class Directory:
             select(User.id, User.email, User.agency_id, Membership.panel, Membership.role)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.role.in_(sorted(seat_roles())), Membership.in_force(), User.role == Membership.role,
-                   User.is_enabled.is_(True))
+                   User.active())
             .order_by(User.id))
         for user_id, email, agency_id, panel, role in rows:
             person = Recipient(user_id, email)

@@ -1,4 +1,4 @@
-"""Need-to-know access: panel seats with the days they start and end, a case's lead practitioner per agency, the
+"""Need-to-know access: panel seats with the days they start and end, the day an account's access ends, a case's lead practitioner per agency, the
 person an action is assigned to with each settling of an action kept as an entry, and the reason a referral is
 dated far back; and emergency (break-glass) openings of cases with their reviews.
 
@@ -56,6 +56,9 @@ def upgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('backdating_reason_ct', sa.Text(), nullable=True))
 
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('access_ends_on', sa.Date(), nullable=True))
+
     op.create_table('action_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=36), nullable=False),
@@ -105,6 +108,8 @@ def downgrade():
     with op.batch_alter_table('action_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_entries_action_id'))
     op.drop_table('action_entries')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('access_ends_on')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_column('backdating_reason_ct')
     with op.batch_alter_table('actions', schema=None) as batch_op:

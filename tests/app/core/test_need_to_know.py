@@ -289,3 +289,30 @@ def test_flash_messages_keep_their_line_breaks_and_escape_their_text(app):
         html = render_template_string('{% extends "base.html" %}')
     assert "First line<br>&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html
+
+
+def test_an_accounts_access_ending_today_stops_its_session_and_token_at_once(app, make_user, make_referral, api):
+    """A role's end date: the leaver's open session and API token stop at once, and nothing is sent to them."""
+    referrer = make_user("practitioner", "POLICE")
+    case = make_referral(referrer)
+    browser = sign_in(app, referrer)
+    assert browser.get(f"/cases/{case.id}").status_code == 200
+    assert api.get(referrer, f"/api/v1/cases/{case.id}").status_code == 200
+    admin_browser = sign_in(app, make_user("admin", "COUNCIL"))
+    ended = post_form(admin_browser, f"/admin/users/{referrer.id}/access-end",
+                      {"ends_on": [str(today().day), str(today().month), str(today().year)]})
+    assert ended.status_code == 302, ended.get_data(as_text=True)[:400]
+    refused = browser.get(f"/cases/{case.id}")
+    assert refused.status_code == 302 and "/sign-in" in refused.headers["Location"]  # signed out, at once
+    assert api.get(referrer, f"/api/v1/cases/{case.id}").status_code == 401
+    assert audit_rows(action="admin.access_end")[-1].detail == f"user={referrer.id} ends_on={today().isoformat()}"
+
+
+def test_an_accounts_access_ending_on_a_later_day_lasts_until_then(app, make_user, make_referral, api, clock):
+    referrer = make_user("practitioner", "POLICE")
+    case = make_referral(referrer)
+    referrer.access_ends_on = today() + timedelta(days=3)
+    db.session.commit()
+    assert api.get(referrer, f"/api/v1/cases/{case.id}").status_code == 200
+    clock.move(days=3)
+    assert api.get(referrer, f"/api/v1/cases/{case.id}").status_code == 401
