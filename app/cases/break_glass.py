@@ -10,14 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cases.settings import break_glass_hours
 from app.core import audit
-from app.core.access import Relation, access_model, case_filter, coordinates
+from app.core.access import EMERGENCY, Relation, access_model, case_filter, coordinates
 from app.core.crypto import EncryptedField
 from app.core.extensions import db
 from app.core.models import Case, User, new_uid
 from app.core.timeutil import utcnow
 
-#: The workflow role emergency access gives: it opens the case to read; it takes no step.
-EMERGENCY = "emergency"
 REASON_MIN, REASON_MAX = 20, 2000
 OUTCOMES = {"appropriate": "The access was needed", "concern": "The access raises a concern"}
 

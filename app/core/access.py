@@ -32,6 +32,10 @@ POLICIES = OPEN_POLICIES | ROLE_POLICIES
 #: Workflow roles a user can hold on one case (steps name them; the relations below give them). NAMED: named on the
 #: case (its lead practitioner for an agency, or the person an action is assigned to): they see it, and take no step.
 REFERRER, COORDINATOR, PANEL_MEMBER, NAMED = "referrer", "coordinator", "panel_member", "named"
+#: Emergency access: a coordinator of another panel opens the case to read (app.cases.break_glass).
+EMERGENCY = "emergency"
+#: Roles that open a case to read and take no step: case_roles() does not look for them.
+READ_ONLY_ROLES = frozenset({NAMED, EMERGENCY})
 #: Who may take a step: the referrer or the coordinator; the coordinator only.
 REFERRERS, COORDINATORS = frozenset({REFERRER, COORDINATOR}), frozenset({COORDINATOR})
 
@@ -188,12 +192,13 @@ def load_case(user, case_id: int, *, action: str = "case.read", for_update: bool
 
 
 def case_roles(user, case: Case) -> frozenset[str]:
-    """Return the workflow roles the user holds on this case, from the relations its panel allows."""
+    """Return the workflow roles the user holds on this case that take steps, from the relations its panel allows
+    (the read-only ones open the case and give nothing to do on it, so they are not looked for)."""
     if not works_cases(user):
         return frozenset()
     held = set()
     for relation in _relations.values():
-        if relation.role in held or case.panel not in _panels_allowing(relation, user):
+        if relation.role in held | READ_ONLY_ROLES or case.panel not in _panels_allowing(relation, user):
             continue
         if relation.holds is not None:
             if relation.holds(user, case):
